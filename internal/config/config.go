@@ -1,0 +1,417 @@
+// Package config loads, validates and renders lepton's run configuration.
+//
+// A configuration is resolved from, in increasing precedence: the built-in
+// defaults, a YAML config file, LEPTON_* environment variables and "key=value"
+// sets (explicit command-line flags are passed as sets, so they win). Every
+// key is declared once, in the keys table of keys.go, together with its
+// default, documentation and validation; defaults, the strict unknown-key
+// check, the environment mapping, validation and Reference derive from it.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a fully resolved run configuration.
+type Config struct {
+	// Name is the run name.
+	Name string `mapstructure:"name" yaml:"name"`
+	// Seed drives every random choice.
+	Seed uint64 `mapstructure:"seed" yaml:"seed"`
+	// Data configures the data set.
+	Data Data `mapstructure:"data" yaml:"data"`
+	// Model configures the network.
+	Model Model `mapstructure:"model" yaml:"model"`
+	// Train configures training.
+	Train Train `mapstructure:"train" yaml:"train"`
+	// Output configures where runs are written.
+	Output Output `mapstructure:"output" yaml:"output"`
+}
+
+// Data configures the data set.
+type Data struct {
+	// Dir is the data directory; empty means resolve it elsewhere.
+	Dir string `mapstructure:"dir" yaml:"dir"`
+	// ValSplit is the share of the training set held out for validation.
+	ValSplit float64 `mapstructure:"val_split" yaml:"val_split"`
+}
+
+// Model configures the MLP.
+type Model struct {
+	// Input is the flattened input size.
+	Input int `mapstructure:"input" yaml:"input"`
+	// Hidden lists the hidden layer sizes, input to output.
+	Hidden []int `mapstructure:"hidden" yaml:"hidden"`
+	// Activation is relu, tanh, sigmoid or leaky_relu.
+	Activation string `mapstructure:"activation" yaml:"activation"`
+	// LeakySlope is the negative slope of leaky_relu.
+	LeakySlope float64 `mapstructure:"leaky_slope" yaml:"leaky_slope"`
+	// Init is the weight initialisation: he or glorot.
+	Init string `mapstructure:"init" yaml:"init"`
+	// Classes is the number of output classes.
+	Classes int `mapstructure:"classes" yaml:"classes"`
+}
+
+// Train configures training.
+type Train struct {
+	// Epochs is the number of passes over the training set.
+	Epochs int `mapstructure:"epochs" yaml:"epochs"`
+	// BatchSize is the mini-batch size.
+	BatchSize int `mapstructure:"batch_size" yaml:"batch_size"`
+	// Threads is the number of worker threads; 0 means all cores.
+	Threads int `mapstructure:"threads" yaml:"threads"`
+	// Loss is the loss function.
+	Loss string `mapstructure:"loss" yaml:"loss"`
+	// Optimizer configures the optimizer.
+	Optimizer Optimizer `mapstructure:"optimizer" yaml:"optimizer"`
+}
+
+// Optimizer configures the optimizer.
+type Optimizer struct {
+	// Name is adam or sgd.
+	Name string `mapstructure:"name" yaml:"name"`
+	// LR is the learning rate.
+	LR float64 `mapstructure:"lr" yaml:"lr"`
+	// Momentum is the SGD momentum.
+	Momentum float64 `mapstructure:"momentum" yaml:"momentum"`
+	// Beta1 is Adam's first-moment decay.
+	Beta1 float64 `mapstructure:"beta1" yaml:"beta1"`
+	// Beta2 is Adam's second-moment decay.
+	Beta2 float64 `mapstructure:"beta2" yaml:"beta2"`
+	// Eps is Adam's numerical-stability epsilon.
+	Eps float64 `mapstructure:"eps" yaml:"eps"`
+	// WeightDecay is the L2 weight decay.
+	WeightDecay float64 `mapstructure:"weight_decay" yaml:"weight_decay"`
+}
+
+// Output configures where runs are written.
+type Output struct {
+	// Dir is the parent directory of run directories.
+	Dir string `mapstructure:"dir" yaml:"dir"`
+}
+
+// defaultName is the run name when neither the config nor a file gives one.
+const defaultName = "lepton"
+
+// LoadOptions says where Load reads configuration from.
+type LoadOptions struct {
+	// File is the YAML config file; empty for none.
+	File string
+	// Env is the environment, like os.Environ(); nil means none. Only
+	// LEPTON_<KEY> variables of known keys are read (data.dir never is);
+	// when a variable repeats, the last entry wins.
+	Env []string
+	// Sets are "key=value" overrides applied in order; later ones win.
+	Sets []string
+}
+
+// KeyDoc documents one configuration key.
+type KeyDoc struct {
+	// Key is the full dotted key, e.g. "train.batch_size".
+	Key string
+	// Type is the value type: string, int, uint64, float or "list of int".
+	Type string
+	// Default is the built-in default in YAML syntax.
+	Default string
+	// Doc describes the key and its constraints.
+	Doc string
+	// Env is the environment variable that sets the key, or "" if none.
+	Env string
+}
+
+// Default returns the built-in default configuration, as Load resolves it
+// without a file, environment or sets (so Name is "lepton").
+func Default() Config {
+	var c Config
+	for _, s := range keys {
+		// The keys table and Config agree (enforced by tests), so this
+		// cannot fail; a mismatch would leave the field zero.
+		_ = setField(&c, s.key, cloneValue(s.def))
+	}
+	c.Name = defaultName
+	return c
+}
+
+// Load resolves the configuration from defaults, opts.File, the LEPTON_*
+// variables of opts.Env and opts.Sets, in that order of precedence, and
+// validates it. All configuration problems are reported as *Error.
+func Load(opts LoadOptions) (*Config, error) {
+	var fileLayer []setting
+	if opts.File != "" {
+		data, err := os.ReadFile(opts.File)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, &Error{Msg: "open config " + opts.File, Err: err}
+		}
+		if fileLayer, err = parseDocument(data, opts.File); err != nil {
+			return nil, err
+		}
+	}
+	overrides, err := fromEnv(opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	for _, raw := range opts.Sets {
+		s, err := parseSet(raw)
+		if err != nil {
+			return nil, err
+		}
+		overrides = append(overrides, s)
+	}
+	return resolve(opts.File, fileLayer, overrides)
+}
+
+// Parse strictly reads a resolved config (e.g. one stored in a checkpoint):
+// unknown keys and wrongly typed values are errors, missing keys take their
+// defaults. The result is validated.
+func Parse(data []byte) (*Config, error) {
+	layer, err := parseDocument(data, "")
+	if err != nil {
+		return nil, err
+	}
+	return resolve("", layer, nil)
+}
+
+// resolve layers defaults < fileLayer < overrides with viper, decodes the
+// result, fills the name and validates.
+func resolve(file string, fileLayer, overrides []setting) (*Config, error) {
+	v := viper.New()
+	for _, s := range keys {
+		v.SetDefault(s.key, cloneValue(s.def))
+	}
+	origin := make(map[string]string)
+	if len(fileLayer) > 0 {
+		if err := v.MergeConfigMap(nest(fileLayer)); err != nil {
+			return nil, fmt.Errorf("merge config %s: %w", file, err)
+		}
+		for _, s := range fileLayer {
+			origin[s.key] = s.source
+		}
+	}
+	for _, s := range overrides {
+		v.Set(s.key, s.value)
+		origin[s.key] = s.source
+	}
+	var c Config
+	if err := v.Unmarshal(&c); err != nil {
+		return nil, fmt.Errorf("decode resolved config: %w", err)
+	}
+	if c.Model.Hidden == nil {
+		c.Model.Hidden = []int{}
+	}
+	if c.Name == "" {
+		c.Name = nameFromFile(file)
+	}
+	if err := c.validate(origin); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// nameFromFile is the run name implied by a config file path.
+func nameFromFile(file string) string {
+	base := filepath.Base(file)
+	name := strings.TrimSuffix(base, filepath.Ext(base))
+	if file == "" || name == "" || name == "." || name == ".." {
+		return defaultName
+	}
+	return name
+}
+
+// nest turns dotted settings into the nested map viper merges.
+func nest(settings []setting) map[string]any {
+	root := map[string]any{}
+	for _, s := range settings {
+		parts := strings.Split(s.key, ".")
+		m := root
+		for _, p := range parts[:len(parts)-1] {
+			sub, ok := m[p].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				m[p] = sub
+			}
+			m = sub
+		}
+		m[parts[len(parts)-1]] = s.value
+	}
+	return root
+}
+
+// fromEnv reads the LEPTON_* variables of known keys from env, in key order.
+func fromEnv(env []string) ([]setting, error) {
+	if len(env) == 0 {
+		return nil, nil
+	}
+	entries := make(map[string]string)
+	for _, e := range env {
+		if name, _, ok := strings.Cut(e, "="); ok && strings.HasPrefix(name, envPrefix) {
+			entries[name] = e
+		}
+	}
+	var out []setting
+	for _, s := range keys {
+		name := s.envName()
+		entry, ok := entries[name]
+		if name == "" || !ok {
+			continue
+		}
+		v, shown, ok := s.kind.fromText(entry[len(name)+1:])
+		if !ok {
+			return nil, &Error{File: clip(entry), Key: s.key, Msg: s.kind.want(), Value: shown}
+		}
+		out = append(out, setting{key: s.key, value: v, source: clip(entry)})
+	}
+	return out, nil
+}
+
+// parseSet reads one "key=value" set.
+func parseSet(raw string) (setting, error) {
+	src := clip(setPrefix + raw)
+	k, text, ok := strings.Cut(raw, "=")
+	k = strings.TrimSpace(k)
+	if !ok || k == "" {
+		return setting{}, &Error{File: src, Msg: "want key=value"}
+	}
+	spec, known := lookupKey(k)
+	switch {
+	case known:
+	case isSection(k):
+		return setting{}, &Error{File: src, Key: k,
+			Msg: fmt.Sprintf("%s is a section, not a key; set one of its keys, e.g. %s", k, firstKeyUnder(k))}
+	default:
+		return setting{}, &Error{File: src, Key: clip(k), Msg: unknownKey(k)}
+	}
+	v, shown, ok := spec.kind.fromText(text)
+	if !ok {
+		return setting{}, &Error{File: src, Key: k, Msg: spec.kind.want(), Value: shown}
+	}
+	return setting{key: k, value: v, source: src}, nil
+}
+
+// Validate checks every key against its constraints and returns the first
+// violation, in schema order, as an *Error.
+func (c *Config) Validate() error {
+	return c.validate(nil)
+}
+
+// validate is Validate with the source of each key for error messages.
+func (c *Config) validate(origin map[string]string) error {
+	for _, s := range keys {
+		f, ok := field(c, s.key)
+		if !ok {
+			return fmt.Errorf("validate %s: no such Config field", s.key)
+		}
+		v := f.Interface()
+		for _, r := range s.rules {
+			if !r.ok(v) {
+				return &Error{File: origin[s.key], Key: s.key, Msg: r.msg, Value: formatValue(v)}
+			}
+		}
+	}
+	return nil
+}
+
+// YAML renders the configuration with keys in schema order and lists in flow
+// style. The output round-trips through Parse to an equal Config.
+func (c *Config) YAML() ([]byte, error) {
+	var n yaml.Node
+	if err := n.Encode(c); err != nil {
+		return nil, fmt.Errorf("encode config %s as YAML: %w", c.Name, err)
+	}
+	flowSequences(&n)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return nil, fmt.Errorf("write config %s as YAML: %w", c.Name, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("write config %s as YAML: %w", c.Name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// flowSequences switches every sequence under n to flow style ([1, 2]).
+func flowSequences(n *yaml.Node) {
+	if n.Kind == yaml.SequenceNode {
+		n.Style = yaml.FlowStyle
+	}
+	for _, c := range n.Content {
+		flowSequences(c)
+	}
+}
+
+// Reference documents every key, in schema order.
+func Reference() []KeyDoc {
+	out := make([]KeyDoc, 0, len(keys))
+	for _, s := range keys {
+		doc := s.doc
+		for _, r := range s.rules {
+			doc += "; " + r.msg
+		}
+		def := formatValue(s.def)
+		if str, ok := s.def.(string); ok && str != "" {
+			def = str
+		}
+		out = append(out, KeyDoc{Key: s.key, Type: s.kind.typeName(), Default: def, Doc: doc + ".", Env: s.envName()})
+	}
+	return out
+}
+
+// cloneValue copies slices so defaults in the keys table are never shared.
+func cloneValue(v any) any {
+	if s, ok := v.([]int); ok {
+		return append([]int{}, s...)
+	}
+	return v
+}
+
+// field finds the Config field for a dotted key via the mapstructure tags.
+func field(c *Config, key string) (reflect.Value, bool) {
+	v := reflect.ValueOf(c).Elem()
+	for _, part := range strings.Split(key, ".") {
+		if v.Kind() != reflect.Struct {
+			return reflect.Value{}, false
+		}
+		found := false
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("mapstructure"), ",")
+			if tag == part {
+				v, found = v.Field(i), true
+				break
+			}
+		}
+		if !found {
+			return reflect.Value{}, false
+		}
+	}
+	return v, true
+}
+
+// setField stores value in the Config field for key.
+func setField(c *Config, key string, value any) error {
+	f, ok := field(c, key)
+	if !ok {
+		return fmt.Errorf("set %s: no such Config field", key)
+	}
+	rv := reflect.ValueOf(value)
+	if !rv.IsValid() || rv.Type() != f.Type() {
+		return fmt.Errorf("set %s: want %s, got %T", key, f.Type(), value)
+	}
+	f.Set(rv)
+	return nil
+}

@@ -1,0 +1,649 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// defaults is the documented default configuration, written out by hand.
+func defaults() Config {
+	return Config{
+		Name: "lepton",
+		Seed: 42,
+		Data: Data{Dir: "", ValSplit: 0.2},
+		Model: Model{
+			Input: 3072, Hidden: []int{128, 64, 32, 16}, Activation: "relu",
+			LeakySlope: 0.01, Init: "he", Classes: 10,
+		},
+		Train: Train{
+			Epochs: 10, BatchSize: 128, Threads: 0, Loss: "softmax_cross_entropy",
+			Optimizer: Optimizer{
+				Name: "adam", LR: 0.001, Momentum: 0.9, Beta1: 0.9, Beta2: 0.999,
+				Eps: 1e-8, WeightDecay: 0,
+			},
+		},
+		Output: Output{Dir: "runs"},
+	}
+}
+
+// inDir makes a temp dir the working directory, writes files (relative
+// path -> content) there and returns it.
+func inDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for name, content := range files {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestDefault(t *testing.T) {
+	got := Default()
+	if !reflect.DeepEqual(got, defaults()) {
+		t.Fatalf("Default() = %+v, want %+v", got, defaults())
+	}
+	if err := got.Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+	loaded, err := Load(LoadOptions{})
+	if err != nil {
+		t.Fatalf("Load(empty) = %v", err)
+	}
+	if !reflect.DeepEqual(*loaded, got) {
+		t.Fatalf("Load(empty) = %+v, want Default() %+v", *loaded, got)
+	}
+	// Default must hand out fresh slices.
+	got.Model.Hidden[0] = 1
+	if Default().Model.Hidden[0] != 128 {
+		t.Fatal("Default() shares its Hidden slice between calls")
+	}
+}
+
+func TestReferenceModelFile(t *testing.T) {
+	cfg, err := Load(LoadOptions{File: filepath.Join("..", "..", "configs", "mlp.yaml")})
+	if err != nil {
+		t.Fatalf("load configs/mlp.yaml: %v", err)
+	}
+	want := defaults()
+	want.Name = "mlp"
+	if !reflect.DeepEqual(*cfg, want) {
+		t.Fatalf("configs/mlp.yaml = %+v, want %+v", *cfg, want)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	file := "train:\n  epochs: 3\n  batch_size: 64\nmodel:\n  hidden: [10]\n"
+	tests := []struct {
+		name  string
+		file  string // "" for no file
+		env   []string
+		sets  []string
+		check func(c *Config) (got, want any)
+	}{
+		{name: "default", check: func(c *Config) (any, any) { return c.Train.Epochs, 10 }},
+		{name: "file beats default", file: file,
+			check: func(c *Config) (any, any) { return c.Train.Epochs, 3 }},
+		{name: "file keeps other defaults in its section", file: file,
+			check: func(c *Config) (any, any) { return c.Train.Threads, 0 }},
+		{name: "env beats file", file: file, env: []string{"LEPTON_TRAIN_EPOCHS=5"},
+			check: func(c *Config) (any, any) { return c.Train.Epochs, 5 }},
+		{name: "env beats default", env: []string{"LEPTON_TRAIN_OPTIMIZER_LR=0.5"},
+			check: func(c *Config) (any, any) { return c.Train.Optimizer.LR, 0.5 }},
+		{name: "set beats env", file: file, env: []string{"LEPTON_TRAIN_EPOCHS=5"}, sets: []string{"train.epochs=7"},
+			check: func(c *Config) (any, any) { return c.Train.Epochs, 7 }},
+		{name: "later set wins", sets: []string{"train.epochs=7", "train.epochs=8"},
+			check: func(c *Config) (any, any) { return c.Train.Epochs, 8 }},
+		{name: "last env entry wins", env: []string{"LEPTON_SEED=1", "LEPTON_SEED=2"},
+			check: func(c *Config) (any, any) { return c.Seed, uint64(2) }},
+		{name: "env list", file: file, env: []string{"LEPTON_MODEL_HIDDEN=256,128"},
+			check: func(c *Config) (any, any) { return c.Model.Hidden, []int{256, 128} }},
+		{name: "set list beats file", file: file, sets: []string{"model.hidden=[5, 6]"},
+			check: func(c *Config) (any, any) { return c.Model.Hidden, []int{5, 6} }},
+		{name: "data.dir not read from env", env: []string{"LEPTON_DATA_DIR=/x"},
+			check: func(c *Config) (any, any) { return c.Data.Dir, "" }},
+		{name: "data.dir from set", env: []string{"LEPTON_DATA_DIR=/x"}, sets: []string{"data.dir=/y"},
+			check: func(c *Config) (any, any) { return c.Data.Dir, "/y" }},
+		{name: "unrelated LEPTON vars ignored", env: []string{"LEPTON_CHECKPOINT=abc", "LEPTON_TRAIN_EPOCH=x", "PATH=/bin"},
+			check: func(c *Config) (any, any) { return c.Train.Epochs, 10 }},
+		{name: "name from file base name", file: file,
+			check: func(c *Config) (any, any) { return c.Name, "x" }},
+		{name: "name from file beats base name", file: "name: mine\n",
+			check: func(c *Config) (any, any) { return c.Name, "mine" }},
+		{name: "name from env", file: file, env: []string{"LEPTON_NAME=envname"},
+			check: func(c *Config) (any, any) { return c.Name, "envname" }},
+		{name: "name without file", check: func(c *Config) (any, any) { return c.Name, "lepton" }},
+		{name: "empty file is all defaults", file: "# nothing\n",
+			check: func(c *Config) (any, any) { return c.Train.Optimizer.Name, "adam" }},
+		{name: "null section keeps defaults", file: "data:\n",
+			check: func(c *Config) (any, any) { return c.Data.ValSplit, 0.2 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := LoadOptions{Env: tt.env, Sets: tt.sets}
+			if tt.file != "" {
+				inDir(t, map[string]string{"configs/x.yaml": tt.file})
+				opts.File = "configs/x.yaml"
+			}
+			cfg, err := Load(opts)
+			if err != nil {
+				t.Fatalf("Load() = %v", err)
+			}
+			if got, want := tt.check(cfg); !reflect.DeepEqual(got, want) {
+				t.Fatalf("got %#v, want %#v", got, want)
+			}
+		})
+	}
+}
+
+func TestSetValues(t *testing.T) {
+	tests := []struct {
+		name string
+		set  string
+		want func(c *Config) (got, want any)
+	}{
+		{name: "int", set: "train.epochs=5", want: func(c *Config) (any, any) { return c.Train.Epochs, 5 }},
+		{name: "flow list", set: "model.hidden=[256,128]", want: func(c *Config) (any, any) { return c.Model.Hidden, []int{256, 128} }},
+		{name: "comma list", set: "model.hidden=256,128", want: func(c *Config) (any, any) { return c.Model.Hidden, []int{256, 128} }},
+		{name: "comma list with spaces", set: "model.hidden=256, 128", want: func(c *Config) (any, any) { return c.Model.Hidden, []int{256, 128} }},
+		{name: "single int list", set: "model.hidden=64", want: func(c *Config) (any, any) { return c.Model.Hidden, []int{64} }},
+		{name: "empty list", set: "model.hidden=[]", want: func(c *Config) (any, any) { return c.Model.Hidden, []int{} }},
+		{name: "empty text list", set: "model.hidden=", want: func(c *Config) (any, any) { return c.Model.Hidden, []int{} }},
+		{name: "string", set: "model.activation=tanh", want: func(c *Config) (any, any) { return c.Model.Activation, "tanh" }},
+		{name: "numeric text as string", set: "name=2024", want: func(c *Config) (any, any) { return c.Name, "2024" }},
+		{name: "quoted string", set: `name="my run"`, want: func(c *Config) (any, any) { return c.Name, "my run" }},
+		{name: "int as float", set: "train.optimizer.lr=1", want: func(c *Config) (any, any) { return c.Train.Optimizer.LR, 1.0 }},
+		{name: "exponent float", set: "train.optimizer.eps=1e-6", want: func(c *Config) (any, any) { return c.Train.Optimizer.Eps, 1e-6 }},
+		{name: "large seed", set: "seed=18446744073709551615", want: func(c *Config) (any, any) { return c.Seed, uint64(18446744073709551615) }},
+		{name: "value containing =", set: "output.dir=a=b", want: func(c *Config) (any, any) { return c.Output.Dir, "a=b" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(LoadOptions{Sets: []string{tt.set}})
+			if err != nil {
+				t.Fatalf("Load(--set %s) = %v", tt.set, err)
+			}
+			if got, want := tt.want(cfg); !reflect.DeepEqual(got, want) {
+				t.Fatalf("got %#v, want %#v", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		file string // content of configs/x.yaml; "" for no file
+		env  []string
+		sets []string
+		want string
+	}{
+		{name: "unknown key in file", file: "train:\n  epoch: 3\n",
+			want: "configs/x.yaml: train.epoch: unknown key (did you mean train.epochs?)"},
+		{name: "unknown nested key in file", file: "train:\n  optimizer:\n    lrr: 0.1\n",
+			want: "configs/x.yaml: train.optimizer.lrr: unknown key (did you mean train.optimizer.lr?)"},
+		{name: "unknown section in file", file: "trian:\n  epochs: 3\n",
+			want: "configs/x.yaml: trian: unknown key (did you mean train?)"},
+		{name: "unknown key without suggestion", file: "colour: blue\n",
+			want: "configs/x.yaml: colour: unknown key"},
+		{name: "keys are case-sensitive", file: "Seed: 1\n",
+			want: "configs/x.yaml: Seed: unknown key (did you mean seed?)"},
+		{name: "string for int", file: "train:\n  epochs: ten\n",
+			want: `configs/x.yaml: train.epochs: want an integer, got "ten"`},
+		{name: "quoted number for int", file: "train:\n  epochs: \"10\"\n",
+			want: `configs/x.yaml: train.epochs: want an integer, got "10"`},
+		{name: "float for int", file: "train:\n  epochs: 2.5\n",
+			want: "configs/x.yaml: train.epochs: want an integer, got 2.5"},
+		{name: "negative seed", file: "seed: -1\n",
+			want: "configs/x.yaml: seed: want a non-negative integer, got -1"},
+		{name: "number for string", file: "model:\n  activation: 3\n",
+			want: "configs/x.yaml: model.activation: want a string, got 3"},
+		{name: "null for int", file: "train:\n  epochs:\n",
+			want: "configs/x.yaml: train.epochs: want an integer, got null"},
+		{name: "scalar list", file: "model:\n  hidden: 128\n",
+			want: "configs/x.yaml: model.hidden: want a list of integers, got 128"},
+		{name: "bad list element", file: "model:\n  hidden: [128, x]\n",
+			want: `configs/x.yaml: model.hidden: want a list of integers, got [128, "x"]`},
+		{name: "nan float", file: "train:\n  optimizer:\n    lr: .nan\n",
+			want: "configs/x.yaml: train.optimizer.lr: want a finite number, got .nan"},
+		{name: "section given a scalar", file: "train: 3\n",
+			want: "configs/x.yaml: train: want a mapping of keys, got 3"},
+		{name: "top level not a mapping", file: "- 1\n- 2\n",
+			want: "configs/x.yaml: want a mapping of config keys at the top level, got [1, 2]"},
+		{name: "duplicate key", file: "seed: 1\nseed: 2\n",
+			want: "configs/x.yaml: seed: duplicate key"},
+		{name: "several documents", file: "seed: 1\n---\nseed: 2\n",
+			want: "configs/x.yaml: want a single YAML document, found several"},
+		{name: "invalid YAML", file: "train: [1\n",
+			want: "configs/x.yaml: invalid YAML: yaml: line 1: did not find expected ',' or ']'"},
+		{name: "validation in file names file", file: "train:\n  optimizer:\n    lr: -1\n",
+			want: "configs/x.yaml: train.optimizer.lr: must be > 0, got -1"},
+		{name: "enum in file", file: "model:\n  activation: gelu\n",
+			want: `configs/x.yaml: model.activation: must be one of relu, tanh, sigmoid, leaky_relu, got "gelu"`},
+		{name: "env wrong type", env: []string{"LEPTON_TRAIN_EPOCHS=abc"},
+			want: `LEPTON_TRAIN_EPOCHS=abc: train.epochs: want an integer, got "abc"`},
+		{name: "env empty int", env: []string{"LEPTON_TRAIN_EPOCHS="},
+			want: `LEPTON_TRAIN_EPOCHS=: train.epochs: want an integer, got ""`},
+		{name: "env invalid value", env: []string{"LEPTON_TRAIN_EPOCHS=0"},
+			want: "LEPTON_TRAIN_EPOCHS=0: train.epochs: must be >= 1, got 0"},
+		{name: "set unknown key", sets: []string{"train.epoch=3"},
+			want: "--set train.epoch=3: unknown key (did you mean train.epochs?)"},
+		{name: "set unknown nested key", sets: []string{"train.optimizer.lrr=3"},
+			want: "--set train.optimizer.lrr=3: unknown key (did you mean train.optimizer.lr?)"},
+		{name: "set leaf under wrong section", sets: []string{"optimizer.lr=3"},
+			want: "--set optimizer.lr=3: unknown key (did you mean train.optimizer.lr?)"},
+		{name: "set malformed", sets: []string{"foo"},
+			want: "--set foo: want key=value"},
+		{name: "set empty key", sets: []string{"=3"},
+			want: "--set =3: want key=value"},
+		{name: "set section", sets: []string{"train=3"},
+			want: "--set train=3: train is a section, not a key; set one of its keys, e.g. train.epochs"},
+		{name: "set float for int", sets: []string{"train.epochs=2.5"},
+			want: "--set train.epochs=2.5: want an integer, got 2.5"},
+		{name: "set bad list", sets: []string{"model.hidden=256,x"},
+			want: `--set model.hidden=256,x: want a list of integers, got "256,x"`},
+		{name: "set validation names set", sets: []string{"model.hidden=[64,0]"},
+			want: "--set model.hidden=[64,0]: each size must be >= 1, got [64, 0]"},
+		{name: "set later error wins over valid earlier", sets: []string{"train.epochs=3", "train.epochs=-3"},
+			want: "--set train.epochs=-3: must be >= 1, got -3"},
+		{name: "set path separator in name", sets: []string{"name=a/b"},
+			want: `--set name=a/b: must be a non-empty name without path separators, "." or "..", got "a/b"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := LoadOptions{Env: tt.env, Sets: tt.sets}
+			if tt.file != "" {
+				inDir(t, map[string]string{"configs/x.yaml": tt.file})
+				opts.File = "configs/x.yaml"
+			}
+			cfg, err := Load(opts)
+			if err == nil {
+				t.Fatalf("Load() = %+v, want error %q", cfg, tt.want)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Load() error %v (%T) is not a *config.Error", err, err)
+			}
+			if err.Error() != tt.want {
+				t.Fatalf("Load() error\n got: %s\nwant: %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	inDir(t, nil)
+	_, err := Load(LoadOptions{File: "configs/nope.yaml"})
+	if err == nil {
+		t.Fatal("Load(missing file) succeeded")
+	}
+	if want := "open config configs/nope.yaml: no such file or directory"; err.Error() != want {
+		t.Fatalf("error = %q, want %q", err, want)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("errors.Is(%v, fs.ErrNotExist) = false", err)
+	}
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %T is not a *config.Error", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(c *Config)
+		want   string // "" for valid
+	}{
+		{name: "defaults valid", mutate: func(c *Config) {}},
+		{name: "empty hidden valid", mutate: func(c *Config) { c.Model.Hidden = nil }},
+		{name: "lr", mutate: func(c *Config) { c.Train.Optimizer.LR = -1 },
+			want: "train.optimizer.lr: must be > 0, got -1"},
+		{name: "zero lr", mutate: func(c *Config) { c.Train.Optimizer.LR = 0 },
+			want: "train.optimizer.lr: must be > 0, got 0"},
+		{name: "activation", mutate: func(c *Config) { c.Model.Activation = "gelu" },
+			want: `model.activation: must be one of relu, tanh, sigmoid, leaky_relu, got "gelu"`},
+		{name: "init", mutate: func(c *Config) { c.Model.Init = "xavier" },
+			want: `model.init: must be one of he, glorot, got "xavier"`},
+		{name: "optimizer", mutate: func(c *Config) { c.Train.Optimizer.Name = "rmsprop" },
+			want: `train.optimizer.name: must be one of adam, sgd, got "rmsprop"`},
+		{name: "loss", mutate: func(c *Config) { c.Train.Loss = "mse" },
+			want: `train.loss: must be one of softmax_cross_entropy, got "mse"`},
+		{name: "val_split 1", mutate: func(c *Config) { c.Data.ValSplit = 1 },
+			want: "data.val_split: must be >= 0 and < 1, got 1"},
+		{name: "val_split 0 valid", mutate: func(c *Config) { c.Data.ValSplit = 0 }},
+		{name: "negative val_split", mutate: func(c *Config) { c.Data.ValSplit = -0.1 },
+			want: "data.val_split: must be >= 0 and < 1, got -0.1"},
+		{name: "leaky slope", mutate: func(c *Config) { c.Model.LeakySlope = 1.5 },
+			want: "model.leaky_slope: must be >= 0 and < 1, got 1.5"},
+		{name: "beta2", mutate: func(c *Config) { c.Train.Optimizer.Beta2 = 1 },
+			want: "train.optimizer.beta2: must be >= 0 and < 1, got 1"},
+		{name: "eps", mutate: func(c *Config) { c.Train.Optimizer.Eps = 0 },
+			want: "train.optimizer.eps: must be > 0, got 0"},
+		{name: "weight decay", mutate: func(c *Config) { c.Train.Optimizer.WeightDecay = -1e-4 },
+			want: "train.optimizer.weight_decay: must be >= 0, got -0.0001"},
+		{name: "momentum", mutate: func(c *Config) { c.Train.Optimizer.Momentum = -0.5 },
+			want: "train.optimizer.momentum: must be >= 0 and < 1, got -0.5"},
+		{name: "classes", mutate: func(c *Config) { c.Model.Classes = 1 },
+			want: "model.classes: must be >= 2, got 1"},
+		{name: "input", mutate: func(c *Config) { c.Model.Input = 0 },
+			want: "model.input: must be >= 1, got 0"},
+		{name: "hidden", mutate: func(c *Config) { c.Model.Hidden = []int{128, 0} },
+			want: "model.hidden: each size must be >= 1, got [128, 0]"},
+		{name: "batch size", mutate: func(c *Config) { c.Train.BatchSize = 0 },
+			want: "train.batch_size: must be >= 1, got 0"},
+		{name: "threads", mutate: func(c *Config) { c.Train.Threads = -1 },
+			want: "train.threads: must be >= 0, got -1"},
+		{name: "empty name", mutate: func(c *Config) { c.Name = "" },
+			want: `name: must be a non-empty name without path separators, "." or "..", got ""`},
+		{name: "dotdot name", mutate: func(c *Config) { c.Name = ".." },
+			want: `name: must be a non-empty name without path separators, "." or "..", got ".."`},
+		{name: "empty output dir", mutate: func(c *Config) { c.Output.Dir = "" },
+			want: `output.dir: must not be empty, got ""`},
+		{name: "first violation in schema order", mutate: func(c *Config) { c.Train.Epochs = 0; c.Model.Classes = 0 },
+			want: "model.classes: must be >= 2, got 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mutate(&c)
+			err := c.Validate()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("Validate() = %v, want %q", err, tt.want)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Key == "" {
+				t.Fatalf("Validate() error %#v is not a *config.Error with a key", err)
+			}
+		})
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	tests := []struct {
+		name string
+		path string
+		want string
+	}{
+		{name: "missing letter", path: "train.epoch", want: "train.epochs"},
+		{name: "extra letter nested", path: "train.optimizer.lrr", want: "train.optimizer.lr"},
+		{name: "transposed section", path: "trian", want: "train"},
+		{name: "upper case", path: "Model.Hidden", want: "model.hidden"},
+		{name: "typo in section of leaf", path: "modle.hidden", want: "model.hidden"},
+		{name: "leaf under wrong section", path: "model.epochs", want: "train.epochs"},
+		{name: "section at wrong level", path: "optimizer", want: "train.optimizer"},
+		{name: "hyphen for underscore", path: "train.batch-size", want: "train.batch_size"},
+		{name: "far off", path: "colour", want: ""},
+		{name: "transposed leaf", path: "train.optimizer.nmae", want: "train.optimizer.name"},
+		{name: "short and far", path: "xy", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := suggest(tt.path); got != tt.want {
+				t.Fatalf("suggest(%q) = %q, want %q", tt.path, got, tt.want)
+			}
+		})
+	}
+}
+
+// leafPaths lists the dotted mapstructure paths of every leaf field of t.
+func leafPaths(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		p := f.Tag.Get("mapstructure")
+		if prefix != "" {
+			p = prefix + "." + p
+		}
+		if f.Type.Kind() == reflect.Struct {
+			out = append(out, leafPaths(f.Type, p)...)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func TestKeysTableMatchesConfig(t *testing.T) {
+	leaves := leafPaths(reflect.TypeOf(Config{}), "")
+	var tableKeys []string
+	for _, s := range keys {
+		tableKeys = append(tableKeys, s.key)
+	}
+	if !reflect.DeepEqual(leaves, tableKeys) {
+		t.Fatalf("Config leaf fields (in order) %v\n differ from keys table %v", leaves, tableKeys)
+	}
+	var walk func(t2 reflect.Type)
+	walk = func(t2 reflect.Type) {
+		for i := 0; i < t2.NumField(); i++ {
+			f := t2.Field(i)
+			if ms, y := f.Tag.Get("mapstructure"), f.Tag.Get("yaml"); ms != y || ms == "" {
+				t.Errorf("%s.%s: mapstructure tag %q != yaml tag %q", t2.Name(), f.Name, ms, y)
+			}
+			if f.Type.Kind() == reflect.Struct {
+				walk(f.Type)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}))
+	for _, s := range keys {
+		var c Config
+		if err := setField(&c, s.key, cloneValue(s.def)); err != nil {
+			t.Errorf("default of %s does not fit its field: %v", s.key, err)
+		}
+		if s.doc == "" {
+			t.Errorf("key %s has no doc", s.key)
+		}
+	}
+}
+
+func TestReference(t *testing.T) {
+	ref := Reference()
+	leaves := leafPaths(reflect.TypeOf(Config{}), "")
+	if len(ref) != len(leaves) {
+		t.Fatalf("Reference() has %d keys, Config has %d leaves", len(ref), len(leaves))
+	}
+	for i, kd := range ref {
+		if kd.Key != leaves[i] {
+			t.Errorf("Reference()[%d].Key = %q, want %q", i, kd.Key, leaves[i])
+		}
+		if kd.Type == "" || kd.Doc == "" || kd.Default == "" {
+			t.Errorf("Reference()[%d] = %+v has an empty field", i, kd)
+		}
+		// Every default parses back as a --set value to the default itself.
+		c, err := Load(LoadOptions{Sets: []string{kd.Key + "=" + kd.Default}})
+		if err != nil {
+			t.Errorf("--set %s=%s: %v", kd.Key, kd.Default, err)
+			continue
+		}
+		if !reflect.DeepEqual(*c, Default()) {
+			t.Errorf("--set %s=%s changed the config: %+v", kd.Key, kd.Default, *c)
+		}
+	}
+	tests := []struct {
+		name string
+		want KeyDoc
+	}{
+		{name: "batch size", want: KeyDoc{Key: "train.batch_size", Type: "int", Default: "128",
+			Doc: "Mini-batch size; must be >= 1.", Env: "LEPTON_TRAIN_BATCH_SIZE"}},
+		{name: "hidden", want: KeyDoc{Key: "model.hidden", Type: "list of int", Default: "[128, 64, 32, 16]",
+			Doc: "Hidden layer sizes from input to output; may be empty; each size must be >= 1.", Env: "LEPTON_MODEL_HIDDEN"}},
+		{name: "data dir has no env", want: KeyDoc{Key: "data.dir", Type: "string", Default: `""`,
+			Doc: "Data directory; empty means resolve it from --data-dir, LEPTON_DATA_DIR or the cache.", Env: ""}},
+		{name: "eps", want: KeyDoc{Key: "train.optimizer.eps", Type: "float", Default: "1e-08",
+			Doc: "Adam numerical-stability epsilon; must be > 0.", Env: "LEPTON_TRAIN_OPTIMIZER_EPS"}},
+		{name: "activation", want: KeyDoc{Key: "model.activation", Type: "string", Default: "relu",
+			Doc: "Hidden layer activation; must be one of relu, tanh, sigmoid, leaky_relu.", Env: "LEPTON_MODEL_ACTIVATION"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, kd := range ref {
+				if kd.Key == tt.want.Key {
+					if kd != tt.want {
+						t.Fatalf("got %+v, want %+v", kd, tt.want)
+					}
+					return
+				}
+			}
+			t.Fatalf("key %s missing from Reference()", tt.want.Key)
+		})
+	}
+}
+
+func TestYAMLRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		sets []string
+	}{
+		{name: "defaults"},
+		{name: "sgd with empty hidden", sets: []string{"model.hidden=[]", "train.optimizer.name=sgd", "train.optimizer.weight_decay=5e-4"}},
+		{name: "awkward strings", sets: []string{"name=yes", "data.dir=/tmp/a b: c", "output.dir=0x10"}},
+		{name: "extremes", sets: []string{"seed=18446744073709551615", "train.optimizer.lr=1e-300", "data.val_split=0.30000000000000004", "train.optimizer.eps=2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(LoadOptions{Sets: tt.sets})
+			if err != nil {
+				t.Fatalf("Load() = %v", err)
+			}
+			out, err := cfg.YAML()
+			if err != nil {
+				t.Fatalf("YAML() = %v", err)
+			}
+			back, err := Parse(out)
+			if err != nil {
+				t.Fatalf("Parse(YAML()) = %v\n%s", err, out)
+			}
+			if !reflect.DeepEqual(back, cfg) {
+				t.Fatalf("round trip changed config:\n got %+v\nwant %+v\nyaml:\n%s", back, cfg, out)
+			}
+		})
+	}
+}
+
+func TestYAMLSchemaOrder(t *testing.T) {
+	c := Default()
+	out, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(out)
+	pos := -1
+	for _, kd := range Reference() {
+		parts := strings.Split(kd.Key, ".")
+		leaf := strings.Repeat("  ", len(parts)-1) + parts[len(parts)-1] + ":"
+		i := strings.Index(text[pos+1:], leaf)
+		if i < 0 {
+			t.Fatalf("key %s not found after offset %d in\n%s", kd.Key, pos, text)
+		}
+		pos += 1 + i
+	}
+	if !strings.Contains(text, "hidden: [128, 64, 32, 16]\n") {
+		t.Fatalf("hidden not in flow style:\n%s", text)
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		want    func() Config
+		wantErr string
+	}{
+		{name: "missing keys take defaults", yaml: "name: run1\ntrain:\n  epochs: 2\n",
+			want: func() Config { c := Default(); c.Name = "run1"; c.Train.Epochs = 2; return c }},
+		{name: "empty document", yaml: "",
+			want: Default},
+		{name: "unknown key", yaml: "train:\n  epochs: 2\n  dropout: 0.5\n",
+			wantErr: "train.dropout: unknown key"},
+		{name: "unknown key with suggestion", yaml: "model:\n  hiden: [1]\n",
+			wantErr: "model.hiden: unknown key (did you mean model.hidden?)"},
+		{name: "wrong type", yaml: "seed: abc\n",
+			wantErr: `seed: want a non-negative integer, got "abc"`},
+		{name: "invalid value", yaml: "train:\n  epochs: 0\n",
+			wantErr: "train.epochs: must be >= 1, got 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse([]byte(tt.yaml))
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("Parse() error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse() = %v", err)
+			}
+			if want := tt.want(); !reflect.DeepEqual(*got, want) {
+				t.Fatalf("Parse() = %+v, want %+v", *got, want)
+			}
+		})
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	inner := errors.New("boom")
+	tests := []struct {
+		name string
+		err  *Error
+		want string
+	}{
+		{name: "all parts", err: &Error{File: "f.yaml", Key: "seed", Value: "1", Msg: "bad", Err: inner},
+			want: "f.yaml: seed: bad, got 1: boom"},
+		{name: "set spells key", err: &Error{File: "--set seed=x", Key: "seed", Msg: "bad"},
+			want: "--set seed=x: bad"},
+		{name: "set of other key", err: &Error{File: "--set seeds=x", Key: "seed", Msg: "bad"},
+			want: "--set seeds=x: seed: bad"},
+		{name: "newlines flattened", err: &Error{Key: "a\nb", Msg: "bad"},
+			want: "a b: bad"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.Error(); got != tt.want {
+				t.Fatalf("Error() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if !errors.Is(&Error{Err: inner}, inner) {
+		t.Fatal("Error does not unwrap to Err")
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b string
+		want int
+	}{
+		{name: "equal", a: "seed", b: "seed", want: 0},
+		{name: "empty", a: "", b: "abc", want: 3},
+		{name: "insert", a: "epoch", b: "epochs", want: 1},
+		{name: "substitute", a: "lr", b: "lx", want: 1},
+		{name: "transpose", a: "trian", b: "train", want: 1},
+		{name: "unrelated", a: "abc", b: "xyz", want: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := editDistance(tt.a, tt.b); got != tt.want {
+				t.Fatalf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,327 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// setting is one key's value from one source.
+type setting struct {
+	key    string
+	value  any    // normalised Go value of the key's kind
+	source string // Error.File for problems with this value
+}
+
+// maxAliasHops bounds alias chains followed when reading YAML nodes.
+const maxAliasHops = 64
+
+// deref follows aliases to the aliased node.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < maxAliasHops; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// parseDocument strictly reads config YAML into settings, in document order.
+// source names the file in errors ("" for none).
+func parseDocument(data []byte, source string) ([]setting, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil // empty document: all defaults
+		}
+		return nil, &Error{File: source, Msg: "invalid YAML", Err: err}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, &Error{File: source, Msg: "invalid YAML", Err: err}
+		}
+		return nil, &Error{File: source, Msg: "want a single YAML document, found several"}
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return nil, nil
+		}
+		root = root.Content[0]
+	}
+	var out []setting
+	if err := walkMapping(root, "", source, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// walkMapping reads the section at prefix ("" for the top level) from n.
+func walkMapping(n *yaml.Node, prefix, source string, out *[]setting) error {
+	n = deref(n)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
+		return nil // an empty section such as "data:" keeps the defaults
+	}
+	if n.Kind != yaml.MappingNode {
+		msg := "want a mapping of keys"
+		if prefix == "" {
+			msg = "want a mapping of config keys at the top level"
+		}
+		return &Error{File: source, Key: clip(prefix), Msg: msg, Value: render(n)}
+	}
+	seen := make(map[string]bool, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name := keyName(n.Content[i])
+		path := name
+		if prefix != "" {
+			path = prefix + "." + name
+		}
+		if seen[name] {
+			return &Error{File: source, Key: clip(path), Msg: "duplicate key"}
+		}
+		seen[name] = true
+		val := n.Content[i+1]
+		if spec, ok := lookupKey(path); ok {
+			v, ok := spec.kind.fromNode(val)
+			if !ok {
+				return &Error{File: source, Key: path, Msg: spec.kind.want(), Value: render(val)}
+			}
+			*out = append(*out, setting{key: path, value: v, source: source})
+			continue
+		}
+		if isSection(path) {
+			if err := walkMapping(val, path, source, out); err != nil {
+				return err
+			}
+			continue
+		}
+		return &Error{File: source, Key: clip(path), Msg: unknownKey(path)}
+	}
+	return nil
+}
+
+// keyName is the text of a mapping key node.
+func keyName(n *yaml.Node) string {
+	if d := deref(n); d != nil && d.Kind == yaml.ScalarNode {
+		return d.Value
+	}
+	return render(n)
+}
+
+// fromNode converts a YAML value to the Go value of kind k, strictly: ints
+// must be YAML integers, strings YAML strings; ints are accepted as floats.
+func (k kind) fromNode(n *yaml.Node) (any, bool) {
+	n = deref(n)
+	if n == nil {
+		return nil, false
+	}
+	if k == kindIntList {
+		if n.Kind != yaml.SequenceNode {
+			return nil, false
+		}
+		out := make([]int, 0, len(n.Content))
+		for _, e := range n.Content {
+			v, ok := kindInt.fromNode(e)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, v.(int))
+		}
+		return out, true
+	}
+	if n.Kind != yaml.ScalarNode {
+		return nil, false
+	}
+	tag := n.ShortTag()
+	switch k {
+	case kindString:
+		if tag == "!!str" {
+			return n.Value, true
+		}
+	case kindInt:
+		var v int
+		if tag == "!!int" && n.Decode(&v) == nil {
+			return v, true
+		}
+	case kindUint64:
+		var v uint64
+		if tag == "!!int" && n.Decode(&v) == nil {
+			return v, true
+		}
+	case kindFloat:
+		var v float64
+		if (tag == "!!int" || tag == "!!float") && n.Decode(&v) == nil && isFinite(v) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// fromText converts a --set or environment value, which is text by nature,
+// to the Go value of kind k. The text is read as a YAML value, except that
+// strings keys take non-string text verbatim and list keys also accept a
+// comma-separated list ("256,128") or a single integer. The second result is
+// the value as shown in errors.
+func (k kind) fromText(text string) (any, string, bool) {
+	n := textNode(text)
+	shown := strconv.Quote(text)
+	if n != nil {
+		shown = render(n)
+	}
+	if k == kindString {
+		if n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+			return n.Value, shown, true
+		}
+		return text, shown, true
+	}
+	if k == kindIntList {
+		switch {
+		case strings.TrimSpace(text) == "":
+			return []int{}, shown, true
+		case n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int":
+			v, ok := kindInt.fromNode(n)
+			if !ok {
+				return nil, shown, false
+			}
+			return []int{v.(int)}, shown, true
+		case n == nil || n.Kind == yaml.ScalarNode:
+			return splitInts(text, shown)
+		}
+	}
+	if n == nil {
+		return nil, shown, false
+	}
+	v, ok := k.fromNode(n)
+	return v, shown, ok
+}
+
+// splitInts parses "256,128" (optionally in brackets) as a list of ints.
+func splitInts(text, shown string) (any, string, bool) {
+	t := strings.TrimSpace(text)
+	t = strings.TrimSuffix(strings.TrimPrefix(t, "["), "]")
+	parts := strings.Split(t, ",")
+	out := make([]int, 0, len(parts))
+	for _, p := range parts {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return nil, shown, false
+		}
+		out = append(out, v)
+	}
+	return out, shown, true
+}
+
+// textNode parses text as a single YAML value; nil when it is empty or not
+// valid YAML.
+func textNode(text string) *yaml.Node {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		return nil
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// render shows a YAML value on one bounded line, in flow style, with strings
+// quoted.
+func render(n *yaml.Node) string {
+	var b strings.Builder
+	renderTo(&b, n, 0)
+	return clip(b.String())
+}
+
+func renderTo(b *strings.Builder, n *yaml.Node, depth int) {
+	if b.Len() > maxShown {
+		return
+	}
+	if depth > 8 {
+		b.WriteString("...")
+		return
+	}
+	n = deref(n)
+	if n == nil {
+		b.WriteString("null")
+		return
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			b.WriteString("null")
+			return
+		}
+		renderTo(b, n.Content[0], depth+1)
+	case yaml.SequenceNode:
+		b.WriteString("[")
+		for i, e := range n.Content {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if b.Len() > maxShown {
+				break
+			}
+			renderTo(b, e, depth+1)
+		}
+		b.WriteString("]")
+	case yaml.MappingNode:
+		b.WriteString("{")
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if b.Len() > maxShown {
+				break
+			}
+			renderTo(b, n.Content[i], depth+1)
+			b.WriteString(": ")
+			renderTo(b, n.Content[i+1], depth+1)
+		}
+		b.WriteString("}")
+	case yaml.ScalarNode:
+		b.WriteString(scalarText(n))
+	default:
+		b.WriteString("null")
+	}
+}
+
+// scalarText shows a scalar: numbers, booleans and null as written, anything
+// else quoted.
+func scalarText(n *yaml.Node) string {
+	switch n.ShortTag() {
+	case "!!null":
+		return "null"
+	case "!!int", "!!float", "!!bool":
+		if n.Value != "" && !strings.ContainsAny(n.Value, " \t\r\n\"'") {
+			return n.Value
+		}
+	}
+	return strconv.Quote(n.Value)
+}
+
+// formatValue shows a normalised Go value the way render shows YAML.
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return strconv.Quote(x)
+	case int:
+		return strconv.Itoa(x)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []int:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = strconv.Itoa(e)
+		}
+		return clip("[" + strings.Join(parts, ", ") + "]")
+	default:
+		return clip(fmt.Sprint(v))
+	}
+}
