@@ -1,0 +1,49 @@
+package data
+
+import (
+	"bytes"
+	"testing"
+)
+
+func FuzzReadBatch(f *testing.F) {
+	one := make([]byte, RecordSize)
+	one[0] = 9
+	bad := bytes.Clone(one)
+	bad[0] = 10
+	two := append(bytes.Clone(one), one...)
+	two[RecordSize] = 3
+	f.Add([]byte{})
+	f.Add(one)
+	f.Add(two)
+	f.Add(bad)
+	f.Add(one[:RecordSize-1])
+	f.Add(append(bytes.Clone(two), 0))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		d, err := ReadBatch("fuzz.bin", raw)
+		if err != nil {
+			if d != nil {
+				t.Fatal("non-nil dataset with an error")
+			}
+			return
+		}
+		if len(raw)%RecordSize != 0 {
+			t.Fatalf("accepted %d bytes, not a multiple of %d", len(raw), RecordSize)
+		}
+		n := len(raw) / RecordSize
+		if d.Len() != n || len(d.Images) != n*ImageSize {
+			t.Fatalf("got %d labels / %d image bytes for %d records", d.Len(), len(d.Images), n)
+		}
+		for i, l := range d.Labels {
+			if l >= NumClasses {
+				t.Fatalf("record %d: accepted label %d", i, l)
+			}
+			if l != raw[i*RecordSize] || !bytes.Equal(d.Image(i), raw[i*RecordSize+1:(i+1)*RecordSize]) {
+				t.Fatalf("record %d decoded wrongly", i)
+			}
+		}
+		var back bytes.Buffer
+		if err := WriteBin(&back, d); err != nil || !bytes.Equal(back.Bytes(), raw) {
+			t.Fatalf("WriteBin round trip differs (err %v)", err)
+		}
+	})
+}

@@ -1,0 +1,121 @@
+package data
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestInfo(t *testing.T) {
+	dir, _, _ := writeTestDir(t, 23, 12)
+	tarPath := filepath.Join(t.TempDir(), "c.tar.gz")
+	writeTarGz(t, tarPath, dirMembers(t, dir, ArchiveDir+"/"))
+	tests := []struct {
+		name, src, location string
+	}{
+		{name: "dir", src: dir, location: "data dir " + dir},
+		{name: "tarball", src: tarPath, location: "archive " + tarPath},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Info(tc.src)
+			if err != nil {
+				t.Fatalf("Info: %v", err)
+			}
+			if r.Location != tc.location {
+				t.Errorf("Location = %q, want %q", r.Location, tc.location)
+			}
+			if r.Train.Images != 23 || r.Test.Images != 12 {
+				t.Errorf("images = %d/%d, want 23/12", r.Train.Images, r.Test.Images)
+			}
+			// synth labels are i%10: 23 -> 3 of classes 0..2, 2 of the rest.
+			for i, c := range DefaultClasses() {
+				wantTrain, wantTest := 2, 1
+				if i < 3 {
+					wantTrain = 3
+				}
+				if i < 2 {
+					wantTest = 2
+				}
+				if r.Train.PerClass[c] != wantTrain || r.Test.PerClass[c] != wantTest {
+					t.Errorf("%s: %d/%d, want %d/%d", c, r.Train.PerClass[c], r.Test.PerClass[c], wantTrain, wantTest)
+				}
+			}
+			if len(r.Files) != 7 {
+				t.Fatalf("%d files, want 7", len(r.Files))
+			}
+			for i, f := range r.Files {
+				b, err := os.ReadFile(filepath.Join(dir, AllFiles()[i]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(b)
+				if f.Name != AllFiles()[i] || f.Size != int64(len(b)) || f.SHA256 != hex.EncodeToString(sum[:]) {
+					t.Errorf("file %d = %+v, want %s size %d", i, f, AllFiles()[i], len(b))
+				}
+			}
+
+			var text bytes.Buffer
+			if err := r.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{tc.location, "airplane", "truck", "total", "23", r.Files[0].SHA256, "test_batch.bin"} {
+				if !strings.Contains(text.String(), want) {
+					t.Errorf("text report lacks %q:\n%s", want, text.String())
+				}
+			}
+
+			js, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back map[string]any
+			if err := json.Unmarshal(js, &back); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"location", "classes", "train", "test", "files"} {
+				if _, ok := back[k]; !ok {
+					t.Errorf("JSON lacks key %q: %s", k, js)
+				}
+			}
+			if !strings.Contains(string(js), `"per_class":{"airplane":3`) || !strings.Contains(string(js), `"sha256":"`) {
+				t.Errorf("unexpected JSON: %s", js)
+			}
+		})
+	}
+}
+
+func TestInfoErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{name: "bad label", setup: func(t *testing.T, dir string) {
+			raw := binBytes(t, synth(3, 1))
+			raw[RecordSize] = 10
+			writeFile(t, filepath.Join(dir, "data_batch_4.bin"), raw)
+		}, want: "data_batch_4.bin: record 1: label 10 out of range 0..9"},
+		{name: "bad size", setup: func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, TestFile), make([]byte, 3074))
+		}, want: "test_batch.bin: size 3074 is not a multiple of 3073"},
+		{name: "missing file", setup: func(t *testing.T, dir string) {
+			removeFile(t, filepath.Join(dir, "data_batch_1.bin"))
+		}, want: ": data_batch_1.bin: no such file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, _, _ := writeTestDir(t, 10, 10)
+			tc.setup(t, dir)
+			_, err := Info(dir)
+			if err == nil || !strings.HasSuffix(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want suffix %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,135 @@
+package data
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteBin writes d in the CIFAR-10 .bin format: per image one label byte
+// followed by its 3072 bytes. Labels are written unchecked, so tests can also
+// build invalid files. It fails if len(d.Images) != d.Len()*ImageSize.
+func WriteBin(w io.Writer, d *Dataset) error {
+	if len(d.Images) != len(d.Labels)*ImageSize {
+		return fmt.Errorf("write batch: %d image bytes for %d labels, want %d", len(d.Images), len(d.Labels), len(d.Labels)*ImageSize)
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for i, l := range d.Labels {
+		if err := bw.WriteByte(l); err != nil {
+			return fmt.Errorf("write record %d: %w", i, err)
+		}
+		if _, err := bw.Write(d.Image(i)); err != nil {
+			return fmt.Errorf("write record %d: %w", i, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
+	return nil
+}
+
+// WriteDir writes a complete data directory in the layout LoadTrain and
+// LoadTest read: train split across data_batch_1..5.bin (as evenly as
+// possible, some files may be empty), test as test_batch.bin, and
+// batches.meta.txt with train's class names (test's if train has none,
+// DefaultClasses if neither has). A nil train or test writes empty files.
+// dir is created if needed; each file is written atomically.
+func WriteDir(dir string, train, test *Dataset) error {
+	if train == nil {
+		train = &Dataset{}
+	}
+	if test == nil {
+		test = &Dataset{}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create data dir %s: %w", dir, err)
+	}
+	if len(train.Images) != len(train.Labels)*ImageSize {
+		return fmt.Errorf("write train set to %s: %d image bytes for %d labels", dir, len(train.Images), len(train.Labels))
+	}
+	n := train.Len()
+	for k, name := range TrainFiles() {
+		lo, hi := k*n/5, (k+1)*n/5
+		part := &Dataset{Images: train.Images[lo*ImageSize : hi*ImageSize], Labels: train.Labels[lo:hi]}
+		if err := writeFileAtomic(dir, name, func(w io.Writer) error { return WriteBin(w, part) }); err != nil {
+			return err
+		}
+	}
+	if err := writeFileAtomic(dir, TestFile, func(w io.Writer) error { return WriteBin(w, test) }); err != nil {
+		return err
+	}
+	classes := train.Classes
+	if len(classes) == 0 {
+		classes = test.Classes
+	}
+	if len(classes) == 0 {
+		classes = DefaultClasses()
+	}
+	meta := strings.Join(classes, "\n") + "\n"
+	return writeFileAtomic(dir, MetaFile, func(w io.Writer) error {
+		_, err := io.WriteString(w, meta)
+		return err
+	})
+}
+
+// writeFileAtomic writes dir/name via a synced temporary file renamed into
+// place, so readers never see a half-written file.
+func writeFileAtomic(dir, name string, write func(io.Writer) error) error {
+	tmp, err := stageFile(dir, name, write)
+	if err != nil {
+		return err
+	}
+	dst := filepath.Join(dir, name)
+	if err := os.Rename(tmp, dst); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("rename %s to %s: %w", tmp, dst, err)
+	}
+	return nil
+}
+
+// stageFile writes a hidden temporary file in dir (mode 0644), syncs and
+// closes it, and returns its path. On error nothing is left behind.
+func stageFile(dir, name string, write func(io.Writer) error) (tmp string, err error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("create temporary file for %s in %s: %w", name, dir, err)
+	}
+	tmp = f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := write(f); err != nil {
+		return "", fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return "", fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return "", fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("close %s: %w", tmp, err)
+	}
+	return tmp, nil
+}
+
+// syncDir flushes a directory's entries (after renames) to disk. Some
+// platforms cannot sync directories; that is not an error.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir %s: %w", dir, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
