@@ -1,0 +1,268 @@
+package checkpoint
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// formatName is the value of the "format" metadata entry.
+const formatName = "lepton"
+
+// Metadata keys.
+const (
+	keyFormat        = "format"
+	keyFormatVersion = "format_version"
+	keyConfig        = "config"
+	keyClasses       = "classes"
+	keyMean          = "mean"
+	keyStd           = "std"
+	keyEpoch         = "epoch"
+	keyStep          = "step"
+	keyMetrics       = "metrics"
+	keyState         = "state"
+	keyDataSHA       = "data_sha256"
+	keyHeaderSHA     = "header_sha256"
+)
+
+// metricValue is a float64 whose JSON form spells non-finite values as the
+// strings "NaN", "+Inf" and "-Inf", which plain JSON numbers cannot express
+// (a diverged run's loss must not make the checkpoint unsaveable).
+type metricValue float64
+
+// MarshalJSON implements json.Marshaler.
+func (v metricValue) MarshalJSON() ([]byte, error) {
+	f := float64(v)
+	switch {
+	case math.IsNaN(f):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(f, 1):
+		return []byte(`"+Inf"`), nil
+	case math.IsInf(f, -1):
+		return []byte(`"-Inf"`), nil
+	}
+	return json.Marshal(f)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (v *metricValue) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		switch s {
+		case "NaN":
+			*v = metricValue(math.NaN())
+		case "+Inf":
+			*v = metricValue(math.Inf(1))
+		case "-Inf":
+			*v = metricValue(math.Inf(-1))
+		default:
+			return fmt.Errorf("metric value %q is not a number", s)
+		}
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*v = metricValue(f)
+	return nil
+}
+
+// encodeMeta validates m and returns its metadata entries (without the
+// checksums).
+func encodeMeta(m *Meta) (map[string]string, error) {
+	if m.FormatVersion != 0 && m.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("meta format_version is %d, this lepton writes version %d", m.FormatVersion, FormatVersion)
+	}
+	if !utf8.ValidString(m.Config) {
+		return nil, errors.New("meta config is not valid UTF-8")
+	}
+	for i, c := range m.Classes {
+		if !utf8.ValidString(c) {
+			return nil, fmt.Errorf("meta class %d is not valid UTF-8", i)
+		}
+	}
+	if m.Epoch < 0 {
+		return nil, fmt.Errorf("meta epoch %d is negative", m.Epoch)
+	}
+	if m.Step < 0 {
+		return nil, fmt.Errorf("meta step %d is negative", m.Step)
+	}
+	if len(m.State) > 0 && !json.Valid(m.State) {
+		return nil, errors.New("meta state is not valid JSON")
+	}
+	if len(m.State) > 0 && !utf8.Valid(m.State) {
+		return nil, errors.New("meta state is not valid UTF-8")
+	}
+
+	classes := m.Classes
+	if classes == nil {
+		classes = []string{}
+	}
+	classesJSON, err := json.Marshal(classes)
+	if err != nil {
+		return nil, fmt.Errorf("encode meta classes: %w", err)
+	}
+	meanJSON, err := json.Marshal(m.Mean)
+	if err != nil {
+		return nil, fmt.Errorf("encode meta mean %v: %w", m.Mean, err)
+	}
+	stdJSON, err := json.Marshal(m.Std)
+	if err != nil {
+		return nil, fmt.Errorf("encode meta std %v: %w", m.Std, err)
+	}
+	metrics := make(map[string]metricValue, len(m.Metrics))
+	for k, v := range m.Metrics {
+		if !utf8.ValidString(k) {
+			return nil, fmt.Errorf("meta metric name %q is not valid UTF-8", k)
+		}
+		metrics[k] = metricValue(v)
+	}
+	metricsJSON, err := json.Marshal(metrics) // map keys are sorted: stable
+	if err != nil {
+		return nil, fmt.Errorf("encode meta metrics: %w", err)
+	}
+
+	md := map[string]string{
+		keyFormat:        formatName,
+		keyFormatVersion: strconv.Itoa(FormatVersion),
+		keyConfig:        m.Config,
+		keyClasses:       string(classesJSON),
+		keyMean:          string(meanJSON),
+		keyStd:           string(stdJSON),
+		keyEpoch:         strconv.Itoa(m.Epoch),
+		keyStep:          strconv.FormatInt(m.Step, 10),
+		keyMetrics:       string(metricsJSON),
+	}
+	if len(m.State) > 0 {
+		md[keyState] = string(m.State)
+	}
+	return md, nil
+}
+
+// checkFormat checks the format and format_version entries. It returns a
+// message for ErrCorrupt, or errVersion for a version mismatch.
+func checkFormat(md map[string]string) (corrupt string, errVersion error) {
+	format, ok := md[keyFormat]
+	if !ok {
+		return `missing "format" metadata (not a lepton checkpoint)`, nil
+	}
+	if format != formatName {
+		return fmt.Sprintf("format metadata is %q, want %q", format, formatName), nil
+	}
+	vs, ok := md[keyFormatVersion]
+	if !ok {
+		return `missing "format_version" metadata`, nil
+	}
+	v, err := strconv.Atoi(vs)
+	if err != nil {
+		return fmt.Sprintf("format_version metadata %q is not an integer", vs), nil
+	}
+	if v != FormatVersion {
+		return "", &detailError{
+			kind: ErrVersion,
+			msg:  fmt.Sprintf("checkpoint format version %d, this lepton reads version %d", v, FormatVersion),
+		}
+	}
+	return "", nil
+}
+
+// decodeMeta parses the metadata entries other than format, format_version
+// and the checksums, which the caller has verified.
+func decodeMeta(md map[string]string) (Meta, error) {
+	m := Meta{FormatVersion: FormatVersion}
+	get := func(key string) (string, error) {
+		v, ok := md[key]
+		if !ok {
+			return "", fmt.Errorf("missing %q metadata", key)
+		}
+		return v, nil
+	}
+	var err error
+	if m.Config, err = get(keyConfig); err != nil {
+		return Meta{}, err
+	}
+
+	s, err := get(keyClasses)
+	if err != nil {
+		return Meta{}, err
+	}
+	if err := json.Unmarshal([]byte(s), &m.Classes); err != nil {
+		return Meta{}, fmt.Errorf("decode classes metadata: %w", err)
+	}
+	if len(m.Classes) == 0 {
+		m.Classes = nil
+	}
+
+	for _, f := range []struct {
+		key string
+		dst *[3]float32
+	}{{keyMean, &m.Mean}, {keyStd, &m.Std}} {
+		s, err := get(f.key)
+		if err != nil {
+			return Meta{}, err
+		}
+		var vals []float32
+		if err := json.Unmarshal([]byte(s), &vals); err != nil {
+			return Meta{}, fmt.Errorf("decode %s metadata: %w", f.key, err)
+		}
+		if len(vals) != 3 {
+			return Meta{}, fmt.Errorf("%s metadata has %d values, want 3", f.key, len(vals))
+		}
+		copy(f.dst[:], vals)
+	}
+
+	if s, err = get(keyEpoch); err != nil {
+		return Meta{}, err
+	}
+	epoch, err := parseCount(keyEpoch, s, strconv.IntSize)
+	if err != nil {
+		return Meta{}, err
+	}
+	m.Epoch = int(epoch)
+	if s, err = get(keyStep); err != nil {
+		return Meta{}, err
+	}
+	step, err := parseCount(keyStep, s, 64)
+	if err != nil {
+		return Meta{}, err
+	}
+	m.Step = step
+
+	if s, err = get(keyMetrics); err != nil {
+		return Meta{}, err
+	}
+	var metrics map[string]metricValue
+	if err := json.Unmarshal([]byte(s), &metrics); err != nil {
+		return Meta{}, fmt.Errorf("decode metrics metadata: %w", err)
+	}
+	if len(metrics) > 0 {
+		m.Metrics = make(map[string]float64, len(metrics))
+		for k, v := range metrics {
+			m.Metrics[k] = float64(v)
+		}
+	}
+
+	if s, ok := md[keyState]; ok {
+		if !json.Valid([]byte(s)) {
+			return Meta{}, errors.New("state metadata is not valid JSON")
+		}
+		m.State = json.RawMessage(s)
+	}
+	return m, nil
+}
+
+// parseCount parses a non-negative decimal integer of the given bit size.
+func parseCount(key, s string, bits int) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, bits)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s metadata %q is not a non-negative integer", key, s)
+	}
+	return n, nil
+}
