@@ -1,0 +1,110 @@
+// Package rundir knows the layout of a training run's directory: which
+// files it holds, how a new one is named and created, and how to find the
+// newest finished run.
+package rundir
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// Files inside a run directory.
+const (
+	ConfigFile    = "config.yaml"
+	MetricsFile   = "metrics.csv"
+	ReportFile    = "report.json"
+	CheckpointDir = "checkpoints"
+	LastFile      = "last.safetensors"
+	BestFile      = "best.safetensors"
+)
+
+// ErrExists is returned when a run directory would be overwritten.
+var ErrExists = errors.New("run directory already holds a run (use --force to overwrite it)")
+
+// ErrNoRun is returned when no finished run can be found.
+var ErrNoRun = errors.New("no finished run")
+
+// DefaultName returns "<name>-<UTC timestamp>" for a run started at t.
+func DefaultName(name string, t time.Time) string {
+	return name + "-" + t.UTC().Format("20060102-150405")
+}
+
+// Last returns the path of a run's last checkpoint.
+func Last(dir string) string { return filepath.Join(dir, CheckpointDir, LastFile) }
+
+// Best returns the path of a run's best checkpoint.
+func Best(dir string) string { return filepath.Join(dir, CheckpointDir, BestFile) }
+
+// Create makes a run directory and its checkpoints folder. A directory that
+// already holds a run (a config.yaml) is refused unless force is set, in
+// which case its previous run files are removed first.
+func Create(dir string, force bool) error {
+	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
+		if !force {
+			return fmt.Errorf("%s: %w", dir, ErrExists)
+		}
+		for _, f := range []string{ConfigFile, MetricsFile, ReportFile, CheckpointDir} {
+			if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
+				return fmt.Errorf("clear run directory %s: %w", dir, err)
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("check run directory %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, CheckpointDir), 0o755); err != nil {
+		return fmt.Errorf("create run directory: %w", err)
+	}
+	return nil
+}
+
+// Finished reports whether dir holds a finished run (its report is written).
+func Finished(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ReportFile))
+	return err == nil
+}
+
+// Latest returns the newest finished run directory directly under parent,
+// by the modification time of its report.
+func Latest(parent string) (string, error) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("%w under %s (train one with \"lepton train\")", ErrNoRun, parent)
+		}
+		return "", fmt.Errorf("list runs in %s: %w", parent, err)
+	}
+	type run struct {
+		dir string
+		t   time.Time
+	}
+	var runs []run
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		info, err := os.Stat(filepath.Join(dir, ReportFile))
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(Best(dir)); err != nil {
+			continue
+		}
+		runs = append(runs, run{dir, info.ModTime()})
+	}
+	if len(runs) == 0 {
+		return "", fmt.Errorf("%w under %s (train one with \"lepton train\")", ErrNoRun, parent)
+	}
+	sort.Slice(runs, func(i, j int) bool {
+		if !runs[i].t.Equal(runs[j].t) {
+			return runs[i].t.After(runs[j].t)
+		}
+		return runs[i].dir > runs[j].dir
+	})
+	return runs[0].dir, nil
+}

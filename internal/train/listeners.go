@@ -1,0 +1,191 @@
+package train
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/lepton-cli/lepton/internal/atomicfile"
+	"github.com/lepton-cli/lepton/internal/checkpoint"
+	"github.com/lepton-cli/lepton/internal/rundir"
+)
+
+// Progress shows training progress on w: with Interactive, a progress bar
+// per epoch with ETA and running loss; always one summary line per epoch.
+type Progress struct {
+	Hooks
+	W           io.Writer
+	Interactive bool
+
+	bar *progressbar.ProgressBar
+}
+
+// Step implements Listener.
+func (p *Progress) Step(l *Loop, ev StepEvent) error {
+	if !p.Interactive {
+		return nil
+	}
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions(ev.Steps,
+			progressbar.OptionSetWriter(p.W),
+			progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", ev.Epoch, l.Config.Train.Epochs)),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	p.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", ev.Epoch, l.Config.Train.Epochs, ev.Loss))
+	return p.bar.Set(ev.Step)
+}
+
+// EpochEnd implements Listener.
+func (p *Progress) EpochEnd(l *Loop, ev EpochEvent) error {
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar = nil
+	}
+	m := ev.Metrics
+	mark := ""
+	if ev.Best {
+		mark = "  *best"
+	}
+	_, err := fmt.Fprintf(p.W, "epoch %d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  lr %g  %.1fs%s\n",
+		m.Epoch, l.Config.Train.Epochs, m.TrainLoss, m.TrainAcc, m.ValLoss, m.ValAcc, m.LR, m.Seconds, mark)
+	return err
+}
+
+// TrainEnd implements Listener.
+func (p *Progress) TrainEnd(*Loop, error) error {
+	if p.bar != nil {
+		p.bar.Exit()
+		p.bar = nil
+		fmt.Fprintln(p.W)
+	}
+	return nil
+}
+
+// MetricsHeader is the header row of metrics.csv.
+var MetricsHeader = []string{"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
+
+// MetricsCSV rewrites Path atomically with the whole history after every epoch.
+type MetricsCSV struct {
+	Hooks
+	Path string
+}
+
+// EpochEnd implements Listener.
+func (m *MetricsCSV) EpochEnd(l *Loop, _ EpochEvent) error {
+	return atomicfile.Write(m.Path, 0o644, func(w io.Writer) error {
+		return WriteMetricsCSV(w, l.History)
+	})
+}
+
+// WriteMetricsCSV writes the metrics.csv form of a history.
+func WriteMetricsCSV(w io.Writer, history []EpochMetrics) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(MetricsHeader); err != nil {
+		return err
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
+	for _, m := range history {
+		row := []string{strconv.Itoa(m.Epoch), f(m.TrainLoss), f(m.TrainAcc), f(m.ValLoss), f(m.ValAcc), f(m.LR), strconv.FormatFloat(m.Seconds, 'f', 3, 64)}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// trainState is the opaque training state stored in checkpoints.
+type trainState struct {
+	Optimizer     string         `json:"optimizer"`
+	OptimizerStep int64          `json:"optimizer_steps"`
+	BestEpoch     int            `json:"best_epoch"`
+	History       []EpochMetrics `json:"history"`
+}
+
+// Checkpointer writes the run's last checkpoint after every epoch (with the
+// optimizer state) and its best checkpoint whenever an epoch is the best.
+type Checkpointer struct {
+	Hooks
+	Dir string // run directory
+}
+
+// EpochEnd implements Listener.
+func (c *Checkpointer) EpochEnd(l *Loop, ev EpochEvent) error {
+	ck, err := Snapshot(l)
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.Save(rundir.Last(c.Dir), ck); err != nil {
+		return fmt.Errorf("save last checkpoint: %w", err)
+	}
+	if ev.Best {
+		best := *ck
+		best.Tensors = weightsOnly(ck.Tensors)
+		if err := checkpoint.Save(rundir.Best(c.Dir), &best); err != nil {
+			return fmt.Errorf("save best checkpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// Snapshot returns a checkpoint of the loop's current state: the weights,
+// the optimizer's buffers and step count, and the history.
+func Snapshot(l *Loop) (*checkpoint.Checkpoint, error) {
+	var last EpochMetrics
+	if len(l.History) > 0 {
+		last = l.History[len(l.History)-1]
+	}
+	st := l.Opt.State()
+	state, err := json.Marshal(trainState{Optimizer: st.Name, OptimizerStep: st.Steps, BestEpoch: l.BestEpoch, History: l.History})
+	if err != nil {
+		return nil, fmt.Errorf("encode training state: %w", err)
+	}
+	ck, err := l.Model.Checkpoint(checkpoint.Meta{
+		Epoch: l.Epoch,
+		Step:  l.GlobalStep,
+		Metrics: map[string]float64{
+			"train_loss": last.TrainLoss, "train_acc": last.TrainAcc,
+			"val_loss": last.ValLoss, "val_acc": last.ValAcc, "lr": last.LR,
+		},
+		State: state,
+	})
+	if err != nil {
+		return nil, err
+	}
+	names := l.Model.Params.Export()
+	for buf, slices := range st.Buffers {
+		for i, s := range slices {
+			ck.Tensors = append(ck.Tensors, checkpoint.Tensor{
+				Name:  fmt.Sprintf("optim.%s.%s", buf, names[i].Name),
+				Shape: []int{len(s)},
+				Data:  append([]float32(nil), s...),
+			})
+		}
+	}
+	return ck, nil
+}
+
+func weightsOnly(ts []checkpoint.Tensor) []checkpoint.Tensor {
+	var out []checkpoint.Tensor
+	for _, t := range ts {
+		if !bytes.HasPrefix([]byte(t.Name), []byte("optim.")) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// runFile is a path inside the run directory.
+func runFile(dir, name string) string { return filepath.Join(dir, name) }
