@@ -1,0 +1,65 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// streams are the command's input and output, injected so that tests can
+// capture them and nothing writes to os.Stdout directly.
+type streams struct {
+	In      io.Reader
+	Out     io.Writer // data for programs
+	Err     io.Writer // messages, progress and logs for people
+	ErrTTY  bool      // stderr is a terminal: progress bars are allowed
+	Getenv  func(string) string
+	Environ func() []string // the LEPTON_* config overrides are read from it
+}
+
+func newRootCmd(s *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lepton",
+		Short: "Train, evaluate and serve small neural networks on CIFAR-10",
+		Long: `lepton trains multi-layer perceptrons on CIFAR-10 with Gorgonia, evaluates
+checkpoints on the test set and classifies image files.
+
+Data goes to stdout (text, JSON, CSV); logs and progress go to stderr.`,
+		Example: `  lepton data fetch
+  run=$(lepton train --config configs/mlp.yaml)
+  lepton eval --checkpoint "$run/checkpoints/best.safetensors" --output json
+  lepton predict cat.png dog.jpg`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newTrainCmd(s, nil),
+		newEvalCmd(s, nil),
+		newPredictCmd(s, nil),
+		newDataCmd(s),
+		newConfigCmd(s),
+		newVersionCmd(s),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with usage errors.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.NoArgs(cmd, args); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
