@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,6 +55,38 @@ func newConfigCmd(s *streams) *cobra.Command {
 			return err
 		},
 	}
-	cmd.AddCommand(print, validate)
+	cmd.AddCommand(print, validate, newConfigKeysCmd(s))
 	return cmd
+}
+
+// writeKeyReference writes the config reference as a Markdown table.
+func writeKeyReference(w io.Writer) error {
+	if _, err := fmt.Fprintln(w, "| key | type | default | env | description |\n| --- | --- | --- | --- | --- |"); err != nil {
+		return err
+	}
+	for _, k := range config.Reference() {
+		env := k.Env
+		if env == "" {
+			env = "–"
+		} else {
+			env = "`" + env + "`"
+		}
+		doc := strings.ReplaceAll(k.Doc, "|", "\\|")
+		if _, err := fmt.Fprintf(w, "| `%s` | %s | `%s` | %s | %s |\n", k.Key, k.Type, k.Default, env, doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func newConfigKeysCmd(s *streams) *cobra.Command {
+	return &cobra.Command{
+		Use:     "keys",
+		Short:   "List every config key with its type, default and environment variable (Markdown)",
+		Example: `  lepton config keys`,
+		Args:    noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return writeKeyReference(s.Out)
+		},
+	}
 }

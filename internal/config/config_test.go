@@ -485,7 +485,7 @@ func TestReference(t *testing.T) {
 		{name: "hidden", want: KeyDoc{Key: "model.hidden", Type: "list of int", Default: "[128, 64, 32, 16]",
 			Doc: "Hidden layer sizes from input to output; may be empty; each size must be >= 1.", Env: "LEPTON_MODEL_HIDDEN"}},
 		{name: "data dir has no env", want: KeyDoc{Key: "data.dir", Type: "string", Default: `""`,
-			Doc: "Data directory; empty means resolve it from --data-dir, LEPTON_DATA_DIR or the cache.", Env: ""}},
+			Doc: "Data directory; empty means resolve it from --data, LEPTON_DATA_DIR or the cache.", Env: ""}},
 		{name: "eps", want: KeyDoc{Key: "train.optimizer.eps", Type: "float", Default: "1e-08",
 			Doc: "Adam numerical-stability epsilon; must be > 0.", Env: "LEPTON_TRAIN_OPTIMIZER_EPS"}},
 		{name: "activation", want: KeyDoc{Key: "model.activation", Type: "string", Default: "relu",

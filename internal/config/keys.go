@@ -22,7 +22,7 @@ var keys = []keySpec{
 		doc: "Random seed; every random choice (init, shuffling, split) flows from it"},
 
 	{key: "data.dir", kind: kindString, def: "", noEnv: true,
-		doc: "Data directory; empty means resolve it from --data-dir, LEPTON_DATA_DIR or the cache"},
+		doc: "Data directory; empty means resolve it from --data, LEPTON_DATA_DIR or the cache"},
 	{key: "data.val_split", kind: kindFloat, def: 0.2,
 		doc:   "Share of the training set held out for validation",
 		rules: []rule{floatInRange(0, 1)}},
