@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -13,7 +14,11 @@ import (
 // Params' slices, so updates made to Params in place are seen by the next run.
 //
 // A training Net (NewTrainer) also holds the loss and, from Gorgonia's
-// symbolic differentiation, one gradient node per parameter.
+// symbolic differentiation, one gradient node per parameter. It applies
+// dropout with masks drawn by SampleDropout and normalizes with batch
+// statistics, updating the running statistics in Params at the end of
+// every Run. A prediction Net (NewPredictor) applies no dropout and
+// normalizes with the running statistics.
 type Net struct {
 	spec    Spec
 	batch   int
@@ -27,16 +32,48 @@ type Net struct {
 	vm      G.VM
 
 	xBuf, tBuf []float32
+
+	drops   []*dropMask   // training: hidden layers with dropout
+	sampled bool          // SampleDropout has filled the masks
+	bnBatch []*bnBatch    // training: batch statistics of each normalized layer
+	bnRun   []*bnRunStats // prediction: running statistics fed to the graph
+}
+
+// dropMask is one hidden layer's dropout mask input: Batch x Out values,
+// each 0 (dropped) or scale = 1/(1-p) (kept).
+type dropMask struct {
+	p     float64
+	scale float32
+	buf   []float32
+}
+
+// bnBatch receives, through Read nodes, copies of one layer's batch mean
+// and biased batch variance, 1 x Out each.
+type bnBatch struct {
+	bn             *BatchNorm
+	mean, variance G.Value
+	meanBuf, vBuf  []float32 // backing of mean and variance
+}
+
+// bnRunStats is the graph's copy of one layer's running statistics,
+// refreshed from Params before every Run (so no operation of the graph can
+// write to Params).
+type bnRunStats struct {
+	bn             *BatchNorm
+	mean, variance []float32
 }
 
 // NewTrainer builds a training graph: logits, mean softmax cross-entropy
 // against a target distribution, and its gradients with respect to every
-// parameter.
+// parameter (aligned with Params.Slices()). With batch normalization the
+// batch must be at least 2 (the running variance uses the unbiased batch
+// variance).
 func NewTrainer(spec Spec, p *Params, batch int) (*Net, error) {
 	return build(spec, p, batch, true)
 }
 
-// NewPredictor builds an inference graph that computes logits only.
+// NewPredictor builds an inference graph that computes logits only, without
+// dropout and with batch normalization by the running statistics.
 func NewPredictor(spec Spec, p *Params, batch int) (*Net, error) {
 	return build(spec, p, batch, false)
 }
@@ -51,6 +88,21 @@ func build(spec Spec, p *Params, batch int, train bool) (*Net, error) {
 	if len(p.Layers) != len(spec.Hidden)+1 {
 		return nil, fmt.Errorf("params have %d layers, the model needs %d", len(p.Layers), len(spec.Hidden)+1)
 	}
+	for i, l := range p.Layers {
+		hidden := i < len(p.Layers)-1
+		switch {
+		case spec.BatchNorm && hidden && l.BN == nil:
+			return nil, fmt.Errorf("params layer %d has no batch normalization, the model needs it", i)
+		case (!spec.BatchNorm || !hidden) && l.BN != nil:
+			return nil, fmt.Errorf("params layer %d has batch normalization, the model has none there", i)
+		case l.BN != nil && (len(l.BN.Gamma) != l.Out || len(l.BN.Beta) != l.Out ||
+			len(l.BN.RunningMean) != l.Out || len(l.BN.RunningVar) != l.Out):
+			return nil, fmt.Errorf("params layer %d batch normalization does not have %d entries", i, l.Out)
+		}
+	}
+	if train && spec.BatchNorm && len(spec.Hidden) > 0 && batch < 2 {
+		return nil, fmt.Errorf("batch size %d: training with batch normalization needs a batch of at least 2", batch)
+	}
 	n := &Net{spec: spec, batch: batch, graph: G.NewGraph()}
 	n.xBuf = make([]float32, batch*spec.Input)
 	n.x = G.NewMatrix(n.graph, tensor.Float32, G.WithShape(batch, spec.Input), G.WithName("x"),
@@ -60,8 +112,7 @@ func build(spec Spec, p *Params, batch int, train bool) (*Net, error) {
 	for i, l := range p.Layers {
 		w := G.NewMatrix(n.graph, tensor.Float32, G.WithShape(l.In, l.Out), G.WithName(fmt.Sprintf("w%d", i)),
 			G.WithValue(tensor.New(tensor.WithShape(l.In, l.Out), tensor.WithBacking(l.W))))
-		b := G.NewMatrix(n.graph, tensor.Float32, G.WithShape(1, l.Out), G.WithName(fmt.Sprintf("b%d", i)),
-			G.WithValue(tensor.New(tensor.WithShape(1, l.Out), tensor.WithBacking(l.B))))
+		b := n.row(fmt.Sprintf("b%d", i), l.B)
 		n.params = append(n.params, w, b)
 		z, err := G.Mul(h, w)
 		if err != nil {
@@ -71,8 +122,22 @@ func build(spec Spec, p *Params, batch int, train bool) (*Net, error) {
 			return nil, fmt.Errorf("layer %d bias: %w", i, err)
 		}
 		if i < len(p.Layers)-1 {
+			if l.BN != nil {
+				if z, err = n.batchNorm(i, z, l.BN, train); err != nil {
+					return nil, fmt.Errorf("layer %d batch normalization: %w", i, err)
+				}
+			}
 			if z, err = activate(z, spec); err != nil {
 				return nil, fmt.Errorf("layer %d activation: %w", i, err)
+			}
+			if prob := spec.dropout(i); train && prob > 0 {
+				d := &dropMask{p: prob, scale: float32(1 / (1 - prob)), buf: make([]float32, batch*l.Out)}
+				mask := G.NewMatrix(n.graph, tensor.Float32, G.WithShape(batch, l.Out), G.WithName(fmt.Sprintf("dropmask%d", i)),
+					G.WithValue(tensor.New(tensor.WithShape(batch, l.Out), tensor.WithBacking(d.buf))))
+				if z, err = G.HadamardProd(z, mask); err != nil {
+					return nil, fmt.Errorf("layer %d dropout: %w", i, err)
+				}
+				n.drops = append(n.drops, d)
 			}
 		}
 		h = z
@@ -94,6 +159,81 @@ func build(spec Spec, p *Params, batch int, train bool) (*Net, error) {
 	}
 	n.vm = G.NewTapeMachine(n.graph)
 	return n, nil
+}
+
+// row returns a 1 x len(data) matrix node bound to data.
+func (n *Net) row(name string, data []float32) *G.Node {
+	return G.NewMatrix(n.graph, tensor.Float32, G.WithShape(1, len(data)), G.WithName(name),
+		G.WithValue(tensor.New(tensor.WithShape(1, len(data)), tensor.WithBacking(data))))
+}
+
+// batchNorm returns (z - mean) / sqrt(var + eps) * gamma + beta for the
+// Batch x Out pre-activations z. A training graph takes mean and (biased)
+// var over the batch, built from Gorgonia operations so that gradients flow
+// through them, and reads them out for the running statistics; gamma and
+// beta become parameters. A prediction graph uses the running statistics.
+func (n *Net) batchNorm(i int, z *G.Node, bn *BatchNorm, train bool) (*G.Node, error) {
+	out := len(bn.Gamma)
+	gamma := n.row(fmt.Sprintf("bn%d_gamma", i), bn.Gamma)
+	beta := n.row(fmt.Sprintf("bn%d_beta", i), bn.Beta)
+	eps := G.NewConstant(float32(n.spec.Eps()), G.WithName(fmt.Sprintf("bn%d_eps", i)))
+	var mean, variance, centered *G.Node
+	var err error
+	if train {
+		n.params = append(n.params, gamma, beta)
+		// Batch averages as a 1 x Batch row of 1/Batch times the Batch x Out matrix.
+		avg := make([]float32, n.batch)
+		for j := range avg {
+			avg[j] = 1 / float32(n.batch)
+		}
+		avgRow := n.row(fmt.Sprintf("bn%d_avg", i), avg)
+		if mean, err = G.Mul(avgRow, z); err != nil {
+			return nil, fmt.Errorf("batch mean: %w", err)
+		}
+		if centered, err = G.BroadcastSub(z, mean, nil, []byte{0}); err != nil {
+			return nil, fmt.Errorf("center: %w", err)
+		}
+		sq, err := G.Square(centered)
+		if err != nil {
+			return nil, fmt.Errorf("square: %w", err)
+		}
+		if variance, err = G.Mul(avgRow, sq); err != nil {
+			return nil, fmt.Errorf("batch variance: %w", err)
+		}
+		s := &bnBatch{bn: bn, meanBuf: make([]float32, out), vBuf: make([]float32, out)}
+		s.mean = tensor.New(tensor.WithShape(1, out), tensor.WithBacking(s.meanBuf))
+		s.variance = tensor.New(tensor.WithShape(1, out), tensor.WithBacking(s.vBuf))
+		G.Read(mean, &s.mean)
+		G.Read(variance, &s.variance)
+		n.bnBatch = append(n.bnBatch, s)
+	} else {
+		r := &bnRunStats{bn: bn, mean: make([]float32, out), variance: make([]float32, out)}
+		mean = n.row(fmt.Sprintf("bn%d_running_mean", i), r.mean)
+		variance = n.row(fmt.Sprintf("bn%d_running_var", i), r.variance)
+		if centered, err = G.BroadcastSub(z, mean, nil, []byte{0}); err != nil {
+			return nil, fmt.Errorf("center: %w", err)
+		}
+		n.bnRun = append(n.bnRun, r)
+	}
+	ve, err := G.Add(variance, eps)
+	if err != nil {
+		return nil, fmt.Errorf("add eps: %w", err)
+	}
+	std, err := G.Sqrt(ve)
+	if err != nil {
+		return nil, fmt.Errorf("sqrt: %w", err)
+	}
+	y, err := G.BroadcastHadamardDiv(centered, std, nil, []byte{0})
+	if err != nil {
+		return nil, fmt.Errorf("normalize: %w", err)
+	}
+	if y, err = G.BroadcastHadamardProd(y, gamma, nil, []byte{0}); err != nil {
+		return nil, fmt.Errorf("scale: %w", err)
+	}
+	if y, err = G.BroadcastAdd(y, beta, nil, []byte{0}); err != nil {
+		return nil, fmt.Errorf("shift: %w", err)
+	}
+	return y, nil
 }
 
 func activate(z *G.Node, spec Spec) (*G.Node, error) {
@@ -121,14 +261,70 @@ func (n *Net) Input() []float32 { return n.xBuf }
 // Batch() rows of Classes probabilities. Fill it before Run.
 func (n *Net) Targets() []float32 { return n.tBuf }
 
+// SampleDropout draws new dropout masks for a training graph from rng
+// (deterministic for a seeded rng): each hidden activation is kept with
+// probability 1-p and scaled by 1/(1-p), or zeroed. The masks stay in
+// place until the next SampleDropout, so call it before every training
+// Run. It does nothing for a prediction graph or a spec without dropout.
+// A nil rng leaves the masks unsampled, so the next Run fails.
+func (n *Net) SampleDropout(rng *rand.Rand) {
+	if len(n.drops) == 0 {
+		return
+	}
+	if rng == nil {
+		n.sampled = false
+		return
+	}
+	for _, d := range n.drops {
+		for i := range d.buf {
+			if rng.Float64() < d.p {
+				d.buf[i] = 0
+			} else {
+				d.buf[i] = d.scale
+			}
+		}
+	}
+	n.sampled = true
+}
+
 // Run executes the graph once on the current input (and targets): the
 // forward pass and, for a training graph, the backward pass.
+//
+// A training graph with dropout needs masks from SampleDropout. A training
+// graph with batch normalization also updates the running statistics in
+// Params from this batch's statistics after the passes, as PyTorch's
+// BatchNorm1d does in training mode: running_mean = (1-m)*running_mean +
+// m*batch_mean and running_var = (1-m)*running_var + m*unbiased_batch_var,
+// with m = Spec.Momentum().
 func (n *Net) Run() error {
+	if len(n.drops) > 0 && !n.sampled {
+		return errors.New("run graph: dropout masks not sampled (call SampleDropout with a non-nil rng before Run)")
+	}
+	for _, r := range n.bnRun {
+		copy(r.mean, r.bn.RunningMean)
+		copy(r.variance, r.bn.RunningVar)
+	}
 	defer n.vm.Reset()
 	if err := n.vm.RunAll(); err != nil {
 		return fmt.Errorf("run graph: %w", err)
 	}
+	if len(n.bnBatch) > 0 {
+		n.updateRunningStats()
+	}
 	return nil
+}
+
+// updateRunningStats folds the last Run's batch statistics into Params.
+func (n *Net) updateRunningStats() {
+	m := n.spec.Momentum()
+	unbias := float64(n.batch) / float64(n.batch-1)
+	for _, s := range n.bnBatch {
+		rm, rv := s.bn.RunningMean, s.bn.RunningVar
+		for j := range rm {
+			rm[j] = float32((1-m)*float64(rm[j]) + m*float64(s.meanBuf[j]))
+			rv[j] = float32((1-m)*float64(rv[j]) + m*float64(s.vBuf[j])*unbias)
+		}
+	}
 }
 
 // Loss returns the loss computed by the last Run of a training graph.

@@ -4,6 +4,7 @@
 package rundir
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -62,11 +63,24 @@ func Create(dir string, force bool) error {
 	return nil
 }
 
-// Finished reports whether dir holds a finished run (its report is written).
-func Finished(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, ReportFile))
-	return err == nil
+// Status returns the status recorded in dir's report.json ("finished",
+// "interrupted", "failed"), or "" when there is no readable report.
+func Status(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	if err != nil {
+		return ""
+	}
+	var r struct {
+		Status string `json:"status"`
+	}
+	if json.Unmarshal(b, &r) != nil {
+		return ""
+	}
+	return r.Status
 }
+
+// Finished reports whether dir holds a finished run.
+func Finished(dir string) bool { return Status(dir) == "finished" }
 
 // Latest returns the newest finished run directory directly under parent,
 // by the modification time of its report.
@@ -89,7 +103,7 @@ func Latest(parent string) (string, error) {
 		}
 		dir := filepath.Join(parent, e.Name())
 		info, err := os.Stat(filepath.Join(dir, ReportFile))
-		if err != nil {
+		if err != nil || !Finished(dir) {
 			continue
 		}
 		if _, err := os.Stat(Best(dir)); err != nil {
