@@ -44,6 +44,25 @@ type Data struct {
 	Dir string `mapstructure:"dir" yaml:"dir"`
 	// ValSplit is the share of the training set held out for validation.
 	ValSplit float64 `mapstructure:"val_split" yaml:"val_split"`
+	// Augment configures training-time data augmentation.
+	Augment Augment `mapstructure:"augment" yaml:"augment"`
+	// Workers is the number of batch-assembly goroutines; 0 means auto.
+	Workers int `mapstructure:"workers" yaml:"workers"`
+}
+
+// Augment configures training-time data augmentation.
+type Augment struct {
+	// Flip enables random horizontal flips.
+	Flip bool `mapstructure:"flip" yaml:"flip"`
+	// Crop enables random crops with zero padding.
+	Crop bool `mapstructure:"crop" yaml:"crop"`
+	// CropPadding is the zero padding, in pixels, around random crops.
+	CropPadding int `mapstructure:"crop_padding" yaml:"crop_padding"`
+	// Scale is the [min, max] area range of the random resized crop; empty
+	// means off.
+	Scale []float64 `mapstructure:"scale" yaml:"scale"`
+	// Ratio is the [min, max] aspect-ratio range of the random resized crop.
+	Ratio []float64 `mapstructure:"ratio" yaml:"ratio"`
 }
 
 // Model configures the MLP.
@@ -60,6 +79,15 @@ type Model struct {
 	Init string `mapstructure:"init" yaml:"init"`
 	// Classes is the number of output classes.
 	Classes int `mapstructure:"classes" yaml:"classes"`
+	// Dropout is the dropout probability per hidden layer, or one value for
+	// all hidden layers; empty means none.
+	Dropout []float64 `mapstructure:"dropout" yaml:"dropout"`
+	// BatchNorm enables batch normalization between hidden layers.
+	BatchNorm bool `mapstructure:"batch_norm" yaml:"batch_norm"`
+	// BNMomentum is the batch-norm running-statistics momentum.
+	BNMomentum float64 `mapstructure:"bn_momentum" yaml:"bn_momentum"`
+	// BNEps is the batch-norm numerical-stability epsilon.
+	BNEps float64 `mapstructure:"bn_eps" yaml:"bn_eps"`
 }
 
 // Train configures training.
@@ -74,11 +102,22 @@ type Train struct {
 	Loss string `mapstructure:"loss" yaml:"loss"`
 	// Optimizer configures the optimizer.
 	Optimizer Optimizer `mapstructure:"optimizer" yaml:"optimizer"`
+	// GradClip is the maximum global L2 norm of the gradients; 0 means off.
+	GradClip float64 `mapstructure:"grad_clip" yaml:"grad_clip"`
+	// LabelSmoothing is the label-smoothing factor.
+	LabelSmoothing float64 `mapstructure:"label_smoothing" yaml:"label_smoothing"`
+	// CheckpointEvery also writes checkpoints/last every N optimizer steps;
+	// 0 means only at epoch ends.
+	CheckpointEvery int `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
+	// Schedule configures the learning-rate schedule.
+	Schedule Schedule `mapstructure:"schedule" yaml:"schedule"`
+	// EarlyStopping configures early stopping.
+	EarlyStopping EarlyStopping `mapstructure:"early_stopping" yaml:"early_stopping"`
 }
 
 // Optimizer configures the optimizer.
 type Optimizer struct {
-	// Name is adam or sgd.
+	// Name is adam, adamw or sgd.
 	Name string `mapstructure:"name" yaml:"name"`
 	// LR is the learning rate.
 	LR float64 `mapstructure:"lr" yaml:"lr"`
@@ -90,8 +129,61 @@ type Optimizer struct {
 	Beta2 float64 `mapstructure:"beta2" yaml:"beta2"`
 	// Eps is Adam's numerical-stability epsilon.
 	Eps float64 `mapstructure:"eps" yaml:"eps"`
-	// WeightDecay is the L2 weight decay.
+	// WeightDecay is the weight decay (L2 for adam and sgd, decoupled for
+	// adamw).
 	WeightDecay float64 `mapstructure:"weight_decay" yaml:"weight_decay"`
+	// Nesterov enables SGD Nesterov momentum.
+	Nesterov bool `mapstructure:"nesterov" yaml:"nesterov"`
+	// DecayBias also applies weight decay to biases and batch-norm
+	// parameters.
+	DecayBias bool `mapstructure:"decay_bias" yaml:"decay_bias"`
+}
+
+// Schedule configures the learning-rate schedule. Which fields apply
+// depends on Name; the others are ignored.
+type Schedule struct {
+	// Name is constant, step, cosine, one_cycle or plateau.
+	Name string `mapstructure:"name" yaml:"name"`
+	// WarmupEpochs is the length of the linear warmup (cosine).
+	WarmupEpochs float64 `mapstructure:"warmup_epochs" yaml:"warmup_epochs"`
+	// MinLR is the learning-rate floor (cosine, plateau).
+	MinLR float64 `mapstructure:"min_lr" yaml:"min_lr"`
+	// StepEpochs is the decay interval in epochs (step).
+	StepEpochs int `mapstructure:"step_epochs" yaml:"step_epochs"`
+	// Gamma is the decay factor (step).
+	Gamma float64 `mapstructure:"gamma" yaml:"gamma"`
+	// PctStart is the share of steps rising to the peak rate (one_cycle).
+	PctStart float64 `mapstructure:"pct_start" yaml:"pct_start"`
+	// DivFactor divides the peak rate into the initial rate (one_cycle).
+	DivFactor float64 `mapstructure:"div_factor" yaml:"div_factor"`
+	// FinalDivFactor divides the initial rate into the final rate
+	// (one_cycle).
+	FinalDivFactor float64 `mapstructure:"final_div_factor" yaml:"final_div_factor"`
+	// Factor multiplies the rate on a plateau (plateau).
+	Factor float64 `mapstructure:"factor" yaml:"factor"`
+	// Patience is the number of epochs without improvement before the rate
+	// drops (plateau).
+	Patience int `mapstructure:"patience" yaml:"patience"`
+	// Threshold is the relative improvement that counts (plateau).
+	Threshold float64 `mapstructure:"threshold" yaml:"threshold"`
+	// Monitor is the watched metric, val_loss or val_acc (plateau).
+	Monitor string `mapstructure:"monitor" yaml:"monitor"`
+}
+
+// EarlyStopping configures stopping when a validation metric stops
+// improving.
+type EarlyStopping struct {
+	// Enabled turns early stopping on.
+	Enabled bool `mapstructure:"enabled" yaml:"enabled"`
+	// Monitor is the watched metric, val_loss or val_acc.
+	Monitor string `mapstructure:"monitor" yaml:"monitor"`
+	// Patience is the number of epochs without improvement before stopping.
+	Patience int `mapstructure:"patience" yaml:"patience"`
+	// MinDelta is the smallest change that counts as an improvement.
+	MinDelta float64 `mapstructure:"min_delta" yaml:"min_delta"`
+	// RestoreBest ends the run with the best epoch's weights, also in
+	// checkpoints/last.
+	RestoreBest bool `mapstructure:"restore_best" yaml:"restore_best"`
 }
 
 // Output configures where runs are written.
@@ -119,7 +211,8 @@ type LoadOptions struct {
 type KeyDoc struct {
 	// Key is the full dotted key, e.g. "train.batch_size".
 	Key string
-	// Type is the value type: string, int, uint64, float or "list of int".
+	// Type is the value type: string, bool, int, uint64, float, "list of
+	// int" or "list of float".
 	Type string
 	// Default is the built-in default in YAML syntax.
 	Default string
@@ -192,33 +285,42 @@ func resolve(file string, fileLayer, overrides []setting) (*Config, error) {
 	for _, s := range keys {
 		v.SetDefault(s.key, cloneValue(s.def))
 	}
-	origin := make(map[string]string)
+	origins := make(map[string]origin)
 	if len(fileLayer) > 0 {
 		if err := v.MergeConfigMap(nest(fileLayer)); err != nil {
 			return nil, fmt.Errorf("merge config %s: %w", file, err)
 		}
 		for _, s := range fileLayer {
-			origin[s.key] = s.source
+			origins[s.key] = origin{source: s.source, seq: len(origins) + 1}
 		}
 	}
-	for _, s := range overrides {
+	for i, s := range overrides {
+		origins[s.key] = origin{source: s.source, seq: len(fileLayer) + i + 1}
 		v.Set(s.key, s.value)
-		origin[s.key] = s.source
 	}
 	var c Config
 	if err := v.Unmarshal(&c); err != nil {
 		return nil, fmt.Errorf("decode resolved config: %w", err)
 	}
-	if c.Model.Hidden == nil {
-		c.Model.Hidden = []int{}
-	}
+	c.normalize()
 	if c.Name == "" {
 		c.Name = nameFromFile(file)
 	}
-	if err := c.validate(origin); err != nil {
+	if err := c.validate(origins); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// normalize replaces nil lists by empty ones, so that equal configurations
+// compare equal whatever their source.
+func (c *Config) normalize() {
+	for _, s := range keys {
+		f, ok := field(c, s.key)
+		if ok && f.Kind() == reflect.Slice && f.IsNil() {
+			f.Set(reflect.MakeSlice(f.Type(), 0, 0))
+		}
+	}
 }
 
 // nameFromFile is the run name implied by a config file path.
@@ -301,14 +403,22 @@ func parseSet(raw string) (setting, error) {
 	return setting{key: k, value: v, source: src}, nil
 }
 
-// Validate checks every key against its constraints and returns the first
-// violation, in schema order, as an *Error.
+// Validate checks every key against its constraints, including those
+// between keys, and returns the first violation, in schema order, as an
+// *Error. An error about two keys names both.
 func (c *Config) Validate() error {
 	return c.validate(nil)
 }
 
-// validate is Validate with the source of each key for error messages.
-func (c *Config) validate(origin map[string]string) error {
+// origin is where a key's resolved value came from.
+type origin struct {
+	source string // Error.File for problems with the value
+	seq    int    // when the value was applied; later values win, 0 = default
+}
+
+// validate is Validate with the origin of each key for error messages. A
+// violation between two keys is blamed on whichever of them was set last.
+func (c *Config) validate(origins map[string]origin) error {
 	for _, s := range keys {
 		f, ok := field(c, s.key)
 		if !ok {
@@ -317,7 +427,16 @@ func (c *Config) validate(origin map[string]string) error {
 		v := f.Interface()
 		for _, r := range s.rules {
 			if !r.ok(v) {
-				return &Error{File: origin[s.key], Key: s.key, Msg: r.msg, Value: formatValue(v)}
+				return &Error{File: origins[s.key].source, Key: s.key, Msg: r.msg, Value: formatValue(v)}
+			}
+		}
+		for _, r := range s.cross {
+			if msg := r.check(c); msg != "" {
+				o := origins[s.key]
+				if other := origins[r.other]; other.seq > o.seq {
+					o = other
+				}
+				return &Error{File: o.source, Key: s.key, Msg: msg}
 			}
 		}
 	}
@@ -362,19 +481,58 @@ func Reference() []KeyDoc {
 		for _, r := range s.rules {
 			doc += "; " + r.msg
 		}
-		def := formatValue(s.def)
-		if str, ok := s.def.(string); ok && str != "" {
-			def = str
+		for _, r := range s.cross {
+			doc += "; " + r.doc
 		}
-		out = append(out, KeyDoc{Key: s.key, Type: s.kind.typeName(), Default: def, Doc: doc + ".", Env: s.envName()})
+		out = append(out, KeyDoc{Key: s.key, Type: s.kind.typeName(), Default: yamlValue(s.def), Doc: doc + ".", Env: s.envName()})
+	}
+	return out
+}
+
+// Get returns the value of the leaf key (e.g. "train.optimizer.lr") in YAML
+// syntax, as Diff shows it; false when key is not a leaf key.
+func (c *Config) Get(key string) (string, bool) {
+	if _, ok := lookupKey(key); !ok {
+		return "", false
+	}
+	f, ok := field(c, key)
+	if !ok {
+		return "", false
+	}
+	return yamlValue(f.Interface()), true
+}
+
+// KeyDiff is one leaf key whose value differs between two configurations.
+type KeyDiff struct {
+	// Key is the full dotted key.
+	Key string
+	// A and B are the key's values in the two configurations, in YAML
+	// syntax.
+	A, B string
+}
+
+// Diff lists every leaf key whose value differs between a and b, in schema
+// order; nil when they agree. Values are compared as Get shows them, so a
+// nil list equals an empty one. Both configs must be non-nil.
+func Diff(a, b *Config) []KeyDiff {
+	var out []KeyDiff
+	for _, s := range keys {
+		va, _ := a.Get(s.key)
+		vb, _ := b.Get(s.key)
+		if va != vb {
+			out = append(out, KeyDiff{Key: s.key, A: va, B: vb})
+		}
 	}
 	return out
 }
 
 // cloneValue copies slices so defaults in the keys table are never shared.
 func cloneValue(v any) any {
-	if s, ok := v.([]int); ok {
+	switch s := v.(type) {
+	case []int:
 		return append([]int{}, s...)
+	case []float64:
+		return append([]float64{}, s...)
 	}
 	return v
 }

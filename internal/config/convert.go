@@ -114,25 +114,18 @@ func keyName(n *yaml.Node) string {
 }
 
 // fromNode converts a YAML value to the Go value of kind k, strictly: ints
-// must be YAML integers, strings YAML strings; ints are accepted as floats.
+// must be YAML integers, strings YAML strings, booleans YAML true or false;
+// ints are accepted as floats.
 func (k kind) fromNode(n *yaml.Node) (any, bool) {
 	n = deref(n)
 	if n == nil {
 		return nil, false
 	}
-	if k == kindIntList {
-		if n.Kind != yaml.SequenceNode {
-			return nil, false
-		}
-		out := make([]int, 0, len(n.Content))
-		for _, e := range n.Content {
-			v, ok := kindInt.fromNode(e)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, v.(int))
-		}
-		return out, true
+	switch k {
+	case kindIntList:
+		return listFromNode[int](n, kindInt)
+	case kindFloatList:
+		return listFromNode[float64](n, kindFloat)
 	}
 	if n.Kind != yaml.ScalarNode {
 		return nil, false
@@ -158,39 +151,66 @@ func (k kind) fromNode(n *yaml.Node) (any, bool) {
 		if (tag == "!!int" || tag == "!!float") && n.Decode(&v) == nil && isFinite(v) {
 			return v, true
 		}
+	case kindBool:
+		var v bool
+		if tag == "!!bool" && n.Decode(&v) == nil {
+			return v, true
+		}
 	}
 	return nil, false
 }
 
+// listFromNode reads a YAML sequence whose elements are of kind elem (with Go
+// type T).
+func listFromNode[T any](n *yaml.Node, elem kind) (any, bool) {
+	if n.Kind != yaml.SequenceNode {
+		return nil, false
+	}
+	out := make([]T, 0, len(n.Content))
+	for _, e := range n.Content {
+		v, ok := elem.fromNode(e)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v.(T))
+	}
+	return out, true
+}
+
 // fromText converts a --set or environment value, which is text by nature,
 // to the Go value of kind k. The text is read as a YAML value, except that
-// strings keys take non-string text verbatim and list keys also accept a
-// comma-separated list ("256,128") or a single integer. The second result is
-// the value as shown in errors.
+// strings keys take non-string text verbatim, boolean keys also accept 1 and
+// 0, and list keys also accept a comma-separated list ("256,128"), a single
+// number or empty text (the empty list). The second result is the value as
+// shown in errors.
 func (k kind) fromText(text string) (any, string, bool) {
 	n := textNode(text)
 	shown := strconv.Quote(text)
 	if n != nil {
 		shown = render(n)
 	}
-	if k == kindString {
+	switch k {
+	case kindString:
 		if n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
 			return n.Value, shown, true
 		}
 		return text, shown, true
-	}
-	if k == kindIntList {
-		switch {
-		case strings.TrimSpace(text) == "":
-			return []int{}, shown, true
-		case n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int":
-			v, ok := kindInt.fromNode(n)
-			if !ok {
-				return nil, shown, false
-			}
-			return []int{v.(int)}, shown, true
-		case n == nil || n.Kind == yaml.ScalarNode:
-			return splitInts(text, shown)
+	case kindBool:
+		switch strings.TrimSpace(text) {
+		case "1":
+			return true, shown, true
+		case "0":
+			return false, shown, true
+		}
+	case kindIntList:
+		if n == nil || n.Kind == yaml.ScalarNode {
+			v, ok := textList[int](text, kindInt)
+			return v, shown, ok
+		}
+	case kindFloatList:
+		if n == nil || n.Kind == yaml.ScalarNode {
+			v, ok := textList[float64](text, kindFloat)
+			return v, shown, ok
 		}
 	}
 	if n == nil {
@@ -200,20 +220,29 @@ func (k kind) fromText(text string) (any, string, bool) {
 	return v, shown, ok
 }
 
-// splitInts parses "256,128" (optionally in brackets) as a list of ints.
-func splitInts(text, shown string) (any, string, bool) {
+// textList reads a list given as text other than a YAML sequence: empty
+// text is the empty list, otherwise comma-separated elements of kind elem
+// (with Go type T), optionally in brackets, each read as a YAML value.
+func textList[T any](text string, elem kind) (any, bool) {
 	t := strings.TrimSpace(text)
+	if t == "" {
+		return []T{}, true
+	}
 	t = strings.TrimSuffix(strings.TrimPrefix(t, "["), "]")
 	parts := strings.Split(t, ",")
-	out := make([]int, 0, len(parts))
+	out := make([]T, 0, len(parts))
 	for _, p := range parts {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil {
-			return nil, shown, false
+		n := textNode(strings.TrimSpace(p))
+		if n == nil {
+			return nil, false
 		}
-		out = append(out, v)
+		v, ok := elem.fromNode(n)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v.(T))
 	}
-	return out, shown, true
+	return out, true
 }
 
 // textNode parses text as a single YAML value; nil when it is empty or not
@@ -304,24 +333,65 @@ func scalarText(n *yaml.Node) string {
 	return strconv.Quote(n.Value)
 }
 
-// formatValue shows a normalised Go value the way render shows YAML.
+// formatValue shows a normalised Go value the way render shows YAML, on one
+// bounded line.
 func formatValue(v any) string {
+	if s, ok := v.(string); ok {
+		return clip(strconv.Quote(s))
+	}
+	return clip(yamlValue(v))
+}
+
+// yamlValue renders a normalised Go value exactly, in YAML flow syntax:
+// strings plain when YAML reads them back as the same string and quoted
+// otherwise, numbers in the shortest form that reads back exactly (negative
+// zero as 0), lists as [a, b].
+func yamlValue(v any) string {
 	switch x := v.(type) {
 	case string:
+		if plainString(x) {
+			return x
+		}
 		return strconv.Quote(x)
+	case bool:
+		return strconv.FormatBool(x)
 	case int:
 		return strconv.Itoa(x)
 	case uint64:
 		return strconv.FormatUint(x, 10)
 	case float64:
+		if x == 0 {
+			x = 0 // drop the sign of -0
+		}
 		return strconv.FormatFloat(x, 'g', -1, 64)
 	case []int:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = strconv.Itoa(e)
-		}
-		return clip("[" + strings.Join(parts, ", ") + "]")
+		return listValue(x)
+	case []float64:
+		return listValue(x)
 	default:
-		return clip(fmt.Sprint(v))
+		return fmt.Sprint(v)
 	}
+}
+
+// listValue renders a list in YAML flow syntax.
+func listValue[T any](list []T) string {
+	parts := make([]string, len(list))
+	for i, e := range list {
+		parts[i] = yamlValue(e)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// plainString reports whether s can be written as a plain YAML scalar that
+// reads back as the string s, in a mapping or on its own, also for YAML 1.1
+// readers (so "yes" and "on" are quoted, as the YAML encoder does).
+func plainString(s string) bool {
+	if s == "" || s != strings.TrimSpace(s) || strings.ContainsAny(s, "\"\r\n\t\u0085\u2028\u2029") {
+		return false
+	}
+	if out, err := yaml.Marshal(s); err != nil || string(out) != s+"\n" {
+		return false
+	}
+	n := textNode(s)
+	return n != nil && n.Kind == yaml.ScalarNode && n.Style == 0 && n.ShortTag() == "!!str" && n.Value == s
 }

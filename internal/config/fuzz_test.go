@@ -26,6 +26,9 @@ func FuzzLoad(f *testing.F) {
 		"name: \"a\\nb\"\n",
 		"train:\n  optimizer:\n    eps: .inf\n",
 		"? [a]\n: 1\n",
+		"model:\n  dropout: [0.1]\n  batch_norm: true\n",
+		"data:\n  augment:\n    flip: yes\n    scale: [0.08, 1]\n",
+		"train:\n  optimizer:\n    nesterov: true\n    momentum: 0\n",
 	}
 	if data, err := os.ReadFile(filepath.Join("..", "..", "configs", "mlp.yaml")); err == nil {
 		seeds = append(seeds, string(data))

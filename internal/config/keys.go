@@ -26,6 +26,22 @@ var keys = []keySpec{
 	{key: "data.val_split", kind: kindFloat, def: 0.2,
 		doc:   "Share of the training set held out for validation",
 		rules: []rule{floatInRange(0, 1)}},
+	{key: "data.augment.flip", kind: kindBool, def: false,
+		doc: "Random horizontal flip of training images"},
+	{key: "data.augment.crop", kind: kindBool, def: false,
+		doc: "Random crop of training images with zero padding"},
+	{key: "data.augment.crop_padding", kind: kindInt, def: 4,
+		doc:   "Zero padding in pixels around the random crop",
+		rules: []rule{intAtLeast(0)}},
+	{key: "data.augment.scale", kind: kindFloatList, def: []float64{},
+		doc:   "Area range [min, max] of the random resized crop of training images; empty means off",
+		rules: []rule{floatPair(true, 1)}},
+	{key: "data.augment.ratio", kind: kindFloatList, def: []float64{0.75, 4.0 / 3},
+		doc:   "Aspect-ratio range [min, max] of the random resized crop",
+		rules: []rule{floatPair(false, math.Inf(1))}},
+	{key: "data.workers", kind: kindInt, def: 0,
+		doc:   "Batch-assembly goroutines; 0 means auto",
+		rules: []rule{intAtLeast(0)}},
 
 	{key: "model.input", kind: kindInt, def: 3072,
 		doc:   "Flattened input size (32*32*3 for CIFAR-10)",
@@ -45,6 +61,18 @@ var keys = []keySpec{
 	{key: "model.classes", kind: kindInt, def: 10,
 		doc:   "Number of output classes",
 		rules: []rule{intAtLeast(2)}},
+	{key: "model.dropout", kind: kindFloatList, def: []float64{},
+		doc:   "Dropout probability per hidden layer, or one value for all hidden layers; empty means none",
+		rules: []rule{eachFloatInRange(0, 1)},
+		cross: []crossRule{dropoutPerLayer()}},
+	{key: "model.batch_norm", kind: kindBool, def: false,
+		doc: "Batch normalization between hidden layers"},
+	{key: "model.bn_momentum", kind: kindFloat, def: 0.1,
+		doc:   "Batch-norm running-statistics momentum",
+		rules: []rule{floatAboveAtMost(0, 1)}},
+	{key: "model.bn_eps", kind: kindFloat, def: 1e-5,
+		doc:   "Batch-norm numerical-stability epsilon",
+		rules: []rule{floatAbove(0)}},
 
 	{key: "train.epochs", kind: kindInt, def: 10,
 		doc:   "Number of passes over the training set",
@@ -60,7 +88,7 @@ var keys = []keySpec{
 		rules: []rule{oneOf("softmax_cross_entropy")}},
 	{key: "train.optimizer.name", kind: kindString, def: "adam",
 		doc:   "Optimizer",
-		rules: []rule{oneOf("adam", "sgd")}},
+		rules: []rule{oneOf("adam", "adamw", "sgd")}},
 	{key: "train.optimizer.lr", kind: kindFloat, def: 0.001,
 		doc:   "Learning rate",
 		rules: []rule{floatAbove(0)}},
@@ -77,8 +105,73 @@ var keys = []keySpec{
 		doc:   "Adam numerical-stability epsilon",
 		rules: []rule{floatAbove(0)}},
 	{key: "train.optimizer.weight_decay", kind: kindFloat, def: 0.0,
-		doc:   "L2 weight decay (sgd and adam)",
+		doc:   "Weight decay: an L2 penalty for sgd and adam, decoupled for adamw",
 		rules: []rule{floatAtLeast(0)}},
+	{key: "train.optimizer.nesterov", kind: kindBool, def: false,
+		doc:   "SGD Nesterov momentum",
+		cross: []crossRule{nesterovNeedsMomentum()}},
+	{key: "train.optimizer.decay_bias", kind: kindBool, def: false,
+		doc: "Also apply weight decay to biases and batch-norm parameters"},
+	{key: "train.grad_clip", kind: kindFloat, def: 0.0,
+		doc:   "Maximum global L2 norm of the gradients; 0 means off",
+		rules: []rule{floatAtLeast(0)}},
+	{key: "train.label_smoothing", kind: kindFloat, def: 0.0,
+		doc:   "Label smoothing of the targets",
+		rules: []rule{floatInRange(0, 1)}},
+	{key: "train.checkpoint_every", kind: kindInt, def: 0,
+		doc:   "Also write checkpoints/last every N optimizer steps; 0 means only at epoch ends",
+		rules: []rule{intAtLeast(0)}},
+
+	{key: "train.schedule.name", kind: kindString, def: "constant",
+		doc:   "Learning-rate schedule",
+		rules: []rule{oneOf("constant", "step", "cosine", "one_cycle", "plateau")}},
+	{key: "train.schedule.warmup_epochs", kind: kindFloat, def: 0.0,
+		doc:   "Linear warmup length in epochs (cosine)",
+		rules: []rule{floatAtLeast(0)}},
+	{key: "train.schedule.min_lr", kind: kindFloat, def: 0.0,
+		doc:   "Learning-rate floor (cosine, plateau)",
+		rules: []rule{floatAtLeast(0)}},
+	{key: "train.schedule.step_epochs", kind: kindInt, def: 30,
+		doc:   "Decay the learning rate every N epochs (step)",
+		rules: []rule{intAtLeast(1)}},
+	{key: "train.schedule.gamma", kind: kindFloat, def: 0.1,
+		doc:   "Learning-rate decay factor (step)",
+		rules: []rule{floatAboveAtMost(0, 1)}},
+	{key: "train.schedule.pct_start", kind: kindFloat, def: 0.3,
+		doc:   "Share of steps rising to train.optimizer.lr (one_cycle)",
+		rules: []rule{floatBetween(0, 1)}},
+	{key: "train.schedule.div_factor", kind: kindFloat, def: 25.0,
+		doc:   "Initial learning rate is lr/div_factor (one_cycle)",
+		rules: []rule{floatAtLeast(1)}},
+	{key: "train.schedule.final_div_factor", kind: kindFloat, def: 1e4,
+		doc:   "Final learning rate is the initial one/final_div_factor (one_cycle)",
+		rules: []rule{floatAtLeast(1)}},
+	{key: "train.schedule.factor", kind: kindFloat, def: 0.1,
+		doc:   "Multiply the learning rate by this on a plateau (plateau)",
+		rules: []rule{floatBetween(0, 1)}},
+	{key: "train.schedule.patience", kind: kindInt, def: 5,
+		doc:   "Epochs without improvement before the learning rate drops (plateau)",
+		rules: []rule{intAtLeast(0)}},
+	{key: "train.schedule.threshold", kind: kindFloat, def: 1e-4,
+		doc:   "Relative improvement that counts (plateau)",
+		rules: []rule{floatAtLeast(0)}},
+	{key: "train.schedule.monitor", kind: kindString, def: "val_loss",
+		doc:   "Validation metric watched (plateau)",
+		rules: []rule{oneOf("val_loss", "val_acc")}},
+
+	{key: "train.early_stopping.enabled", kind: kindBool, def: false,
+		doc: "Stop training when the monitored validation metric stops improving"},
+	{key: "train.early_stopping.monitor", kind: kindString, def: "val_acc",
+		doc:   "Validation metric watched",
+		rules: []rule{oneOf("val_loss", "val_acc")}},
+	{key: "train.early_stopping.patience", kind: kindInt, def: 5,
+		doc:   "Epochs without improvement before stopping",
+		rules: []rule{intAtLeast(1)}},
+	{key: "train.early_stopping.min_delta", kind: kindFloat, def: 0.0,
+		doc:   "Smallest change of the metric that counts as an improvement",
+		rules: []rule{floatAtLeast(0)}},
+	{key: "train.early_stopping.restore_best", kind: kindBool, def: true,
+		doc: "End with the best epoch's weights, in checkpoints/last too"},
 
 	{key: "output.dir", kind: kindString, def: "runs",
 		doc:   "Parent directory of run directories",
@@ -95,7 +188,8 @@ type keySpec struct {
 	def   any
 	doc   string
 	rules []rule
-	noEnv bool // the key is never read from the environment
+	cross []crossRule // checked after rules, once the key's own value is valid
+	noEnv bool        // the key is never read from the environment
 }
 
 // envName returns the environment variable for s, or "" when s has none.
@@ -171,6 +265,56 @@ func check[T any](msg string, ok func(T) bool) rule {
 	}}
 }
 
+// crossRule is a constraint between a key and another key. doc documents it
+// for Reference (like rule.msg); check returns "" when c satisfies it, else
+// the message completing "key: ...", which names the other key and both
+// values. other is the other key, whose source is blamed when the key itself
+// was not set.
+type crossRule struct {
+	doc   string
+	other string
+	check func(c *Config) string
+}
+
+// dropoutPerLayer requires model.dropout to have 0, 1 or len(model.hidden)
+// values.
+func dropoutPerLayer() crossRule {
+	return crossRule{
+		doc:   "must have 0, 1 or len(model.hidden) values",
+		other: "model.hidden",
+		check: func(c *Config) string {
+			n, h := len(c.Model.Dropout), len(c.Model.Hidden)
+			if n <= 1 || n == h {
+				return ""
+			}
+			return fmt.Sprintf("has %s but model.hidden has %s", plural(n, "value"), plural(h, "layer"))
+		},
+	}
+}
+
+// nesterovNeedsMomentum requires momentum when Nesterov momentum is on.
+func nesterovNeedsMomentum() crossRule {
+	return crossRule{
+		doc:   "true requires train.optimizer.momentum > 0",
+		other: "train.optimizer.momentum",
+		check: func(c *Config) string {
+			o := c.Train.Optimizer
+			if !o.Nesterov || o.Momentum > 0 {
+				return ""
+			}
+			return "true requires train.optimizer.momentum > 0, but it is " + formatValue(o.Momentum)
+		},
+	}
+}
+
+// plural renders "1 value", "3 values".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func intAtLeast(n int) rule {
 	return check(fmt.Sprintf("must be >= %d", n), func(v int) bool { return v >= n })
 }
@@ -188,6 +332,46 @@ func eachAtLeast(n int) rule {
 
 func floatAbove(x float64) rule {
 	return check(fmt.Sprintf("must be > %v", x), func(v float64) bool { return v > x })
+}
+
+// floatAboveAtMost accepts lo < v <= hi.
+func floatAboveAtMost(lo, hi float64) rule {
+	return check(fmt.Sprintf("must be > %v and <= %v", lo, hi), func(v float64) bool { return v > lo && v <= hi })
+}
+
+// floatBetween accepts lo < v < hi.
+func floatBetween(lo, hi float64) rule {
+	return check(fmt.Sprintf("must be > %v and < %v", lo, hi), func(v float64) bool { return v > lo && v < hi })
+}
+
+// eachFloatInRange accepts lists whose values all satisfy lo <= v < hi.
+func eachFloatInRange(lo, hi float64) rule {
+	return check(fmt.Sprintf("each value must be >= %v and < %v", lo, hi), func(v []float64) bool {
+		for _, x := range v {
+			if x < lo || x >= hi {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// floatPair accepts a [min, max] pair with 0 < min <= max <= hi (hi may be
+// +Inf); with optional, the empty list is accepted too.
+func floatPair(optional bool, hi float64) rule {
+	msg := "[min, max] with 0 < min <= max"
+	if !math.IsInf(hi, 1) {
+		msg += fmt.Sprintf(" <= %v", hi)
+	}
+	if optional {
+		msg = "empty or " + msg
+	}
+	return check("must be "+msg, func(v []float64) bool {
+		if len(v) == 0 {
+			return optional
+		}
+		return len(v) == 2 && v[0] > 0 && v[0] <= v[1] && v[1] <= hi
+	})
 }
 
 func floatAtLeast(x float64) rule {
@@ -230,6 +414,8 @@ const (
 	kindUint64
 	kindFloat
 	kindIntList
+	kindBool
+	kindFloatList
 )
 
 // typeName is the type shown by Reference.
@@ -243,6 +429,10 @@ func (k kind) typeName() string {
 		return "float"
 	case kindIntList:
 		return "list of int"
+	case kindBool:
+		return "bool"
+	case kindFloatList:
+		return "list of float"
 	default:
 		return "string"
 	}
@@ -259,6 +449,10 @@ func (k kind) want() string {
 		return "want a finite number"
 	case kindIntList:
 		return "want a list of integers"
+	case kindBool:
+		return "want a boolean"
+	case kindFloatList:
+		return "want a list of numbers"
 	default:
 		return "want a string"
 	}
