@@ -1,0 +1,255 @@
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+)
+
+// The image transforms below work on one image in the planar layout of
+// Dataset.Images: ImageSize bytes, the three 32x32 planes one after the
+// other, each row-major. They panic if dst or src is shorter than ImageSize
+// (a programmer error); bytes past ImageSize are left alone.
+
+// FlipH writes the left-right mirror image of src into dst. dst may be src
+// itself (the flip is then done in place) but must not otherwise overlap it.
+func FlipH(dst, src []byte) {
+	dst, src = dst[:ImageSize], src[:ImageSize]
+	for row := 0; row < ImageSize; row += Side {
+		s, d := src[row:row+Side], dst[row:row+Side]
+		for i, j := 0, Side-1; i < j; i, j = i+1, j-1 {
+			a, b := s[i], s[j]
+			d[i], d[j] = b, a
+		}
+	}
+}
+
+// Shift writes src moved by dx pixels to the right and dy pixels down into
+// dst: dst(x, y) = src(x-dx, y-dy), and 0 where that falls outside src. It
+// is the crop of src zero-padded by P pixels at offset (P-dx, P-dy). dst and
+// src must not overlap.
+func Shift(dst, src []byte, dx, dy int) {
+	dst, src = dst[:ImageSize], src[:ImageSize]
+	dx = min(max(dx, -Side), Side)
+	for c := range Channels {
+		plane := c * planeSize
+		for y := range Side {
+			d := dst[plane+y*Side : plane+(y+1)*Side]
+			sy := y - dy
+			if sy < 0 || sy >= Side {
+				clear(d)
+				continue
+			}
+			s := src[plane+sy*Side : plane+(sy+1)*Side]
+			if dx >= 0 {
+				clear(d[:dx])
+				copy(d[dx:], s[:Side-dx])
+			} else {
+				copy(d[:Side+dx], s[-dx:])
+				clear(d[Side+dx:])
+			}
+		}
+	}
+}
+
+// ResizedCrop writes into dst the box of src with top-left corner (x0, y0),
+// width w and height h, resized to 32x32 by bilinear interpolation. Pixel
+// (i, j) covers [i, i+1) x [j, j+1), so the whole image is the box
+// (0, 0, 32, 32), for which ResizedCrop copies src exactly. Weights are
+// rounded to multiples of 1/256, and results to the nearest byte. Sample points
+// follow the half-pixel convention of PyTorch's interpolate with
+// align_corners=False; points outside the image take the nearest edge pixel.
+// The box may be fractional. dst and src must not overlap. It panics if w or
+// h is not a positive finite number, or x0 or y0 is not finite.
+func ResizedCrop(dst, src []byte, x0, y0, w, h float64) {
+	for _, v := range []float64{x0, y0, w, h} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			panic(fmt.Sprintf("data.ResizedCrop: non-finite box (%v, %v, %v, %v)", x0, y0, w, h))
+		}
+	}
+	if w <= 0 || h <= 0 {
+		panic(fmt.Sprintf("data.ResizedCrop: empty box (%v, %v, %v, %v)", x0, y0, w, h))
+	}
+	dst, src = dst[:ImageSize], src[:ImageSize]
+	var xs, ys [Side]sample
+	samples(&xs, x0, w)
+	samples(&ys, y0, h)
+	for c := range Channels {
+		s := src[c*planeSize : (c+1)*planeSize]
+		d := dst[c*planeSize : (c+1)*planeSize]
+		for j, sy := range ys {
+			r0 := (*[Side]byte)(s[sy.i0*Side:])
+			r1 := (*[Side]byte)(s[sy.i1*Side:])
+			out := (*[Side]byte)(d[j*Side:])
+			// Blend the two source rows, then interpolate along the row:
+			// the same integer sums as the textbook order, in fewer steps.
+			wy1 := sy.f
+			wy0 := weightOne - wy1
+			var col [Side]uint32
+			for k := range col {
+				col[k] = uint32(r0[k])*wy0 + uint32(r1[k])*wy1
+			}
+			for i, sx := range xs {
+				wx1 := sx.f
+				i0, i1 := sx.i0%Side, sx.i1%Side // in range: lets the compiler drop bounds checks
+				out[i%Side] = byte((col[i0]*(weightOne-wx1) + col[i1]*wx1 + weightOne*weightOne/2) >> (2 * weightBits))
+			}
+		}
+	}
+}
+
+// Bilinear weights are fixed-point numbers with weightBits fractional bits.
+const (
+	weightBits = 8
+	weightOne  = 1 << weightBits
+)
+
+// sample is a bilinear sample position along one axis: pixels i0 and i1
+// with weights weightOne-f and f (fixed point).
+type sample struct {
+	i0, i1 uint
+	f      uint32
+}
+
+// samples fills s with the positions of the 32 output pixels of the span
+// [start, start+length).
+func samples(s *[Side]sample, start, length float64) {
+	for i := range s {
+		p := start + (float64(i)+0.5)*length/Side - 0.5
+		p = min(max(p, 0), Side-1)
+		i0 := uint(p)
+		s[i] = sample{i0: i0, i1: min(i0+1, Side-1), f: uint32(math.Round((p - float64(i0)) * weightOne))}
+	}
+}
+
+// Augment configures random data augmentation of training images. The zero
+// value does nothing. Apply performs, in this order and for those enabled, a
+// random resized crop (Scale), a random crop with zero padding (Pad) and a
+// random horizontal flip (Flip).
+type Augment struct {
+	// Flip mirrors the image left-right with probability 1/2.
+	Flip bool `json:"flip"`
+	// Pad enables the random crop of the image zero-padded by Pad pixels on
+	// every side: the content is shifted by a uniform (dx, dy) in
+	// [-Pad, Pad]^2 (4 is the usual value). 0 turns it off.
+	Pad int `json:"pad"`
+	// Scale is the range of the area of a random resized crop, as a
+	// fraction of the image (for example {0.8, 1}); the box is resized back
+	// to 32x32. The zero value turns it off.
+	Scale [2]float64 `json:"scale"`
+	// Ratio is the range of the aspect ratio (width/height) of the random
+	// resized crop; the zero value means {3/4, 4/3}.
+	Ratio [2]float64 `json:"ratio"`
+}
+
+// Enabled reports whether Apply changes anything: whether some
+// augmentation is turned on.
+func (a Augment) Enabled() bool {
+	return a.Flip || a.Pad > 0 || a.scaleOn()
+}
+
+func (a Augment) scaleOn() bool { return a.Scale != [2]float64{} }
+
+func (a Augment) ratio() [2]float64 {
+	if a.Ratio == [2]float64{} {
+		return [2]float64{3.0 / 4, 4.0 / 3}
+	}
+	return a.Ratio
+}
+
+// Validate reports settings out of range: Pad outside [0, 32], a Scale
+// other than the zero value or 0 < lo <= hi <= 1, or a Ratio other than the
+// zero value or 0 < lo <= hi (finite).
+func (a Augment) Validate() error {
+	if a.Pad < 0 || a.Pad > Side {
+		return fmt.Errorf("augment: pad must be in [0, %d], got %d", Side, a.Pad)
+	}
+	if a.scaleOn() && !(a.Scale[0] > 0 && a.Scale[0] <= a.Scale[1] && a.Scale[1] <= 1) {
+		return fmt.Errorf("augment: scale must be a range 0 < lo <= hi <= 1, got %v", a.Scale)
+	}
+	if r := a.Ratio; r != [2]float64{} && !(r[0] > 0 && r[0] <= r[1] && !math.IsInf(r[1], 0)) {
+		return fmt.Errorf("augment: ratio must be a range 0 < lo <= hi, got %v", r)
+	}
+	return nil
+}
+
+// Apply writes an augmented copy of the image src into dst, drawing its
+// random choices from rng, so a given rng state always gives the same
+// result. dst and src must not overlap. Settings that Validate rejects do
+// not make it panic: Pad is clamped to [0, 32] and an impossible Scale or
+// Ratio falls back to the whole image. It does not allocate.
+func (a Augment) Apply(dst, src []byte, rng *rand.Rand) {
+	dst, src = dst[:ImageSize], src[:ImageSize]
+	pad := min(a.Pad, Side)
+	var tmp [ImageSize]byte
+	cur := src
+	if a.scaleOn() {
+		out := dst
+		if pad > 0 {
+			out = tmp[:]
+		}
+		x0, y0, w, h := a.cropBox(rng)
+		ResizedCrop(out, cur, x0, y0, w, h)
+		cur = out
+	}
+	if pad > 0 {
+		n := uint64(2*pad + 1)
+		dx := int(uniformN(rng, n)) - pad
+		dy := int(uniformN(rng, n)) - pad
+		Shift(dst, cur, dx, dy)
+		cur = dst
+	}
+	if &cur[0] != &dst[0] {
+		copy(dst, cur)
+	}
+	if a.Flip && rng.Uint64()>>63 == 1 {
+		FlipH(dst, dst)
+	}
+}
+
+// cropBox draws a box as torchvision's RandomResizedCrop does, but with
+// fractional corners and sides: up to 10 tries of an area fraction uniform
+// in Scale and a log-uniform aspect ratio in Ratio, placed uniformly; if no
+// try fits in the image, the central box of the largest area whose ratio is
+// within Ratio.
+func (a Augment) cropBox(rng *rand.Rand) (x0, y0, w, h float64) {
+	const side = float64(Side)
+	r := a.ratio()
+	logLo, logHi := math.Log(r[0]), math.Log(r[1])
+	for range 10 {
+		area := side * side * (a.Scale[0] + (a.Scale[1]-a.Scale[0])*unitFloat(rng))
+		ar := math.Exp(logLo + (logHi-logLo)*unitFloat(rng))
+		w, h = math.Sqrt(area*ar), math.Sqrt(area/ar)
+		if w > 0 && w <= side && h > 0 && h <= side {
+			return (side - w) * unitFloat(rng), (side - h) * unitFloat(rng), w, h
+		}
+	}
+	w, h = side, side
+	switch {
+	case r[0] > 1 && !math.IsInf(r[0], 0):
+		h = side / r[0]
+	case r[1] < 1 && r[1] > 0:
+		w = side * r[1]
+	}
+	return (side - w) / 2, (side - h) / 2, w, h
+}
+
+// unitFloat returns a uniform value in [0, 1) from the top 53 bits of one
+// draw of rng's source (independent of the Go version, like EpochOrder).
+func unitFloat(rng *rand.Rand) float64 {
+	return float64(rng.Uint64()>>11) * 0x1p-53
+}
+
+// uniformN returns an unbiased value in [0, n) (n > 0) from rng's source
+// with Lemire's method, like uniform.
+func uniformN(rng *rand.Rand, n uint64) uint64 {
+	hi, lo := bits.Mul64(rng.Uint64(), n)
+	if lo < n {
+		thresh := -n % n
+		for lo < thresh {
+			hi, lo = bits.Mul64(rng.Uint64(), n)
+		}
+	}
+	return hi
+}

@@ -1,0 +1,338 @@
+package data
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// px returns the value of channel c at column x, row y of a planar image.
+func px(img []byte, c, x, y int) byte { return img[c*planeSize+y*Side+x] }
+
+func randomImage(seed uint64) []byte {
+	return synth(1, seed).Image(0)
+}
+
+func TestFlipH(t *testing.T) {
+	src := randomImage(1)
+	dst := make([]byte, ImageSize)
+	FlipH(dst, src)
+	for c := range Channels {
+		for y := range Side {
+			for x := range Side {
+				if got, want := px(dst, c, x, y), px(src, c, Side-1-x, y); got != want {
+					t.Fatalf("flipped (c%d, %d, %d) = %d, want %d", c, x, y, got, want)
+				}
+			}
+		}
+	}
+	twice := make([]byte, ImageSize)
+	FlipH(twice, dst)
+	if !bytes.Equal(twice, src) {
+		t.Fatal("flipping twice is not the identity")
+	}
+	inPlace := bytes.Clone(src)
+	FlipH(inPlace, inPlace)
+	if !bytes.Equal(inPlace, dst) {
+		t.Fatal("in-place flip differs")
+	}
+}
+
+func TestShift(t *testing.T) {
+	src := randomImage(2)
+	tests := []struct{ dx, dy int }{
+		{0, 0}, {3, -2}, {-4, 4}, {1, 0}, {0, -1}, {31, 31}, {32, 0}, {0, -40}, {-100, 5},
+	}
+	for _, tc := range tests {
+		dst := bytes.Repeat([]byte{0xAA}, ImageSize)
+		Shift(dst, src, tc.dx, tc.dy)
+		for c := range Channels {
+			for y := range Side {
+				for x := range Side {
+					sx, sy := x-tc.dx, y-tc.dy
+					var want byte
+					if sx >= 0 && sx < Side && sy >= 0 && sy < Side {
+						want = px(src, c, sx, sy)
+					}
+					if got := px(dst, c, x, y); got != want {
+						t.Fatalf("shift (%d, %d): (c%d, %d, %d) = %d, want %d", tc.dx, tc.dy, c, x, y, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestResizedCrop(t *testing.T) {
+	t.Run("full box is the identity", func(t *testing.T) {
+		src := randomImage(3)
+		dst := make([]byte, ImageSize)
+		ResizedCrop(dst, src, 0, 0, Side, Side)
+		if !bytes.Equal(dst, src) {
+			t.Fatal("resized crop of the whole image changed it")
+		}
+	})
+	t.Run("linear image", func(t *testing.T) {
+		// Bilinear interpolation reproduces a linear image exactly: value
+		// 4x+2y+c at the sample point (x0 + (i+0.5)*w/32 - 0.5, ...).
+		src := make([]byte, ImageSize)
+		for c := range Channels {
+			for y := range Side {
+				for x := range Side {
+					src[c*planeSize+y*Side+x] = byte(4*x + 2*y + c)
+				}
+			}
+		}
+		tests := []struct{ x0, y0, w, h float64 }{
+			{8, 4, 16, 16}, {0.5, 1.25, 20, 24}, {10, 10, 8, 4},
+		}
+		for _, tc := range tests {
+			dst := make([]byte, ImageSize)
+			ResizedCrop(dst, src, tc.x0, tc.y0, tc.w, tc.h)
+			for c := range Channels {
+				for j := range Side {
+					for i := range Side {
+						sx := tc.x0 + (float64(i)+0.5)*tc.w/Side - 0.5
+						sy := tc.y0 + (float64(j)+0.5)*tc.h/Side - 0.5
+						want := math.Round(4*sx + 2*sy + float64(c))
+						if got := float64(px(dst, c, i, j)); math.Abs(got-want) > 1 {
+							t.Fatalf("box %v: (c%d, %d, %d) = %v, want %v", tc, c, i, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+	t.Run("constant image stays constant", func(t *testing.T) {
+		src := bytes.Repeat([]byte{77}, ImageSize)
+		dst := make([]byte, ImageSize)
+		ResizedCrop(dst, src, 3.3, 7.9, 11.2, 5.5)
+		if !bytes.Equal(dst, src) {
+			t.Fatal("constant image changed")
+		}
+	})
+	t.Run("edges replicate", func(t *testing.T) {
+		// A box hanging over the right edge samples the last column.
+		src := make([]byte, ImageSize)
+		for y := range Side {
+			src[y*Side+Side-1] = 200
+		}
+		dst := make([]byte, ImageSize)
+		ResizedCrop(dst, src, 31, 0, 4, 32)
+		if px(dst, 0, 31, 5) != 200 {
+			t.Fatalf("beyond the edge: %d, want 200", px(dst, 0, 31, 5))
+		}
+	})
+}
+
+func TestResizedCropPanics(t *testing.T) {
+	for _, box := range [][4]float64{{0, 0, 0, 32}, {0, 0, 32, -1}, {math.NaN(), 0, 32, 32}, {0, 0, math.Inf(1), 32}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("box %v accepted", box)
+				}
+			}()
+			ResizedCrop(make([]byte, ImageSize), make([]byte, ImageSize), box[0], box[1], box[2], box[3])
+		}()
+	}
+}
+
+func TestAugmentEnabled(t *testing.T) {
+	tests := []struct {
+		a    Augment
+		want bool
+	}{
+		{Augment{}, false},
+		{Augment{Ratio: [2]float64{0.5, 2}}, false},
+		{Augment{Flip: true}, true},
+		{Augment{Pad: 4}, true},
+		{Augment{Scale: [2]float64{0.8, 1}}, true},
+	}
+	for _, tc := range tests {
+		if got := tc.a.Enabled(); got != tc.want {
+			t.Errorf("%+v.Enabled() = %v, want %v", tc.a, got, tc.want)
+		}
+	}
+}
+
+func TestAugmentValidate(t *testing.T) {
+	tests := []struct {
+		a  Augment
+		ok bool
+	}{
+		{Augment{}, true},
+		{Augment{Flip: true, Pad: 4, Scale: [2]float64{0.08, 1}, Ratio: [2]float64{0.75, 1.5}}, true},
+		{Augment{Pad: -1}, false},
+		{Augment{Pad: 33}, false},
+		{Augment{Scale: [2]float64{0, 1}}, false},
+		{Augment{Scale: [2]float64{0.9, 0.8}}, false},
+		{Augment{Scale: [2]float64{0.5, 1.5}}, false},
+		{Augment{Ratio: [2]float64{0, 1}}, false},
+		{Augment{Ratio: [2]float64{2, 1}}, false},
+		{Augment{Ratio: [2]float64{1, math.Inf(1)}}, false},
+	}
+	for _, tc := range tests {
+		if err := tc.a.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%+v.Validate() = %v, want ok=%v", tc.a, err, tc.ok)
+		}
+	}
+}
+
+// TestAugmentPadCrop checks that a padded random crop is the original
+// shifted by an offset in [-Pad, Pad]^2, and that every offset gets drawn.
+func TestAugmentPadCrop(t *testing.T) {
+	src := randomImage(4)
+	a := Augment{Pad: 2}
+	seen := map[[2]int]int{}
+	dst, want := make([]byte, ImageSize), make([]byte, ImageSize)
+	for seed := range uint64(500) {
+		a.Apply(dst, src, rand.New(rand.NewPCG(seed, 0)))
+		found := false
+		for dy := -2; dy <= 2 && !found; dy++ {
+			for dx := -2; dx <= 2 && !found; dx++ {
+				Shift(want, src, dx, dy)
+				if bytes.Equal(dst, want) {
+					seen[[2]int{dx, dy}]++
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("seed %d: result is no shift of the original within the padding", seed)
+		}
+	}
+	if len(seen) != 25 {
+		t.Fatalf("drew %d of the 25 offsets: %v", len(seen), seen)
+	}
+}
+
+// TestAugmentFlip checks that Flip gives either the original or its mirror,
+// each about half the time.
+func TestAugmentFlip(t *testing.T) {
+	src := randomImage(5)
+	mirror := make([]byte, ImageSize)
+	FlipH(mirror, src)
+	dst := make([]byte, ImageSize)
+	flips := 0
+	const n = 1000
+	for seed := range uint64(n) {
+		Augment{Flip: true}.Apply(dst, src, rand.New(rand.NewPCG(seed, 1)))
+		switch {
+		case bytes.Equal(dst, mirror):
+			flips++
+		case !bytes.Equal(dst, src):
+			t.Fatalf("seed %d: neither the original nor its mirror", seed)
+		}
+	}
+	if flips < 400 || flips > 600 {
+		t.Fatalf("%d flips in %d draws", flips, n)
+	}
+}
+
+// TestAugmentScale checks that random resized crops stay within the image
+// and the Scale and Ratio ranges, and that a constant image stays constant.
+func TestAugmentScale(t *testing.T) {
+	a := Augment{Scale: [2]float64{0.5, 0.9}, Ratio: [2]float64{0.8, 1.25}}
+	for seed := range uint64(300) {
+		x0, y0, w, h := a.cropBox(rand.New(rand.NewPCG(seed, 2)))
+		area, ratio := w*h/(Side*Side), w/h
+		if x0 < 0 || y0 < 0 || x0+w > Side+1e-9 || y0+h > Side+1e-9 ||
+			area < 0.5-1e-9 || area > 0.9+1e-9 || ratio < 0.8-1e-9 || ratio > 1.25+1e-9 {
+			t.Fatalf("seed %d: box (%v, %v, %v, %v) out of range", seed, x0, y0, w, h)
+		}
+	}
+	// No try can fit: the fallback is the central box within Ratio.
+	wide := Augment{Scale: [2]float64{1, 1}, Ratio: [2]float64{2, 3}}
+	if x0, y0, w, h := wide.cropBox(rand.New(rand.NewPCG(1, 1))); x0 != 0 || y0 != 8 || w != 32 || h != 16 {
+		t.Fatalf("fallback box (%v, %v, %v, %v), want (0, 8, 32, 16)", x0, y0, w, h)
+	}
+	src := bytes.Repeat([]byte{9}, ImageSize)
+	dst := make([]byte, ImageSize)
+	Augment{Scale: [2]float64{0.2, 0.4}, Flip: true, Pad: 3}.Apply(dst, src, rand.New(rand.NewPCG(3, 3)))
+	for i, v := range dst {
+		if v != 9 && v != 0 { // 0: padding
+			t.Fatalf("byte %d = %d after augmenting a constant image", i, v)
+		}
+	}
+}
+
+// TestAugmentDeterministic checks that Apply depends only on the rng state.
+func TestAugmentDeterministic(t *testing.T) {
+	src := randomImage(6)
+	settings := []Augment{
+		{Flip: true},
+		{Pad: 4},
+		{Flip: true, Pad: 4},
+		{Scale: [2]float64{0.35, 1}},
+		{Flip: true, Pad: 4, Scale: [2]float64{0.08, 1}, Ratio: [2]float64{0.5, 2}},
+		{},
+	}
+	for _, a := range settings {
+		x, y := make([]byte, ImageSize), make([]byte, ImageSize)
+		distinct := map[string]bool{}
+		for seed := range uint64(20) {
+			a.Apply(x, src, rand.New(rand.NewPCG(seed, 7)))
+			a.Apply(y, src, rand.New(rand.NewPCG(seed, 7)))
+			if !bytes.Equal(x, y) {
+				t.Fatalf("%+v seed %d: two runs differ", a, seed)
+			}
+			distinct[string(x)] = true
+		}
+		if a.Enabled() && len(distinct) < 2 {
+			t.Fatalf("%+v: 20 seeds gave one result", a)
+		}
+		if !a.Enabled() && !bytes.Equal(x, src) {
+			t.Fatal("disabled augmentation changed the image")
+		}
+	}
+}
+
+// TestAugmentInvalidSettingsDoNotPanic checks Apply's fallbacks.
+func TestAugmentInvalidSettingsDoNotPanic(t *testing.T) {
+	src := randomImage(7)
+	dst := make([]byte, ImageSize)
+	for _, a := range []Augment{
+		{Pad: 1000},
+		{Pad: -3},
+		{Scale: [2]float64{0, 0.0001}},
+		{Scale: [2]float64{2, 3}},
+		{Scale: [2]float64{0.5, 1}, Ratio: [2]float64{0, 0}},
+		{Scale: [2]float64{0.5, 1}, Ratio: [2]float64{-1, math.Inf(1)}},
+		{Scale: [2]float64{math.NaN(), 1}},
+	} {
+		a.Apply(dst, src, rand.New(rand.NewPCG(1, 2)))
+	}
+}
+
+func TestAugmentDoesNotAllocate(t *testing.T) {
+	src := randomImage(8)
+	dst := make([]byte, ImageSize)
+	rng := rand.New(rand.NewPCG(1, 2))
+	a := Augment{Flip: true, Pad: 4, Scale: [2]float64{0.5, 1}}
+	if n := testing.AllocsPerRun(50, func() { a.Apply(dst, src, rng) }); n != 0 {
+		t.Fatalf("Apply allocates %v times per call", n)
+	}
+}
+
+// BenchmarkAugment measures Apply on one image for typical settings.
+func BenchmarkAugment(b *testing.B) {
+	src := randomImage(9)
+	dst := make([]byte, ImageSize)
+	for _, c := range []struct {
+		name string
+		a    Augment
+	}{
+		{"flip", Augment{Flip: true}},
+		{"pad4", Augment{Pad: 4}},
+		{"scale", Augment{Scale: [2]float64{0.35, 1}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			for b.Loop() {
+				c.a.Apply(dst, src, rng)
+			}
+		})
+	}
+}
