@@ -9,6 +9,7 @@ import (
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/predict"
 	"github.com/lepton-cli/lepton/internal/rundir"
+	"github.com/lepton-cli/lepton/internal/train"
 )
 
 // Exit codes; the README's table lists the same.
@@ -18,7 +19,7 @@ const (
 	exitUsage      = 2   // bad flags, arguments or configuration
 	exitData       = 3   // data set missing or invalid
 	exitCheckpoint = 4   // checkpoint missing, corrupt or of another format version
-	exitRunExists  = 5   // the run directory already holds a run
+	exitRunExists  = 5   // the run directory already holds a run or is in use
 	exitSIGINT     = 130 // interrupted by SIGINT (Ctrl-C)
 	exitSIGTERM    = 143 // terminated by SIGTERM
 )
@@ -55,13 +56,13 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &usage), errors.As(err, &cfgErr):
+	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.Is(err, train.ErrIncompatible):
 		return exitUsage
 	case errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion), errors.As(err, &ckErr):
 		return exitCheckpoint
 	case errors.Is(err, data.ErrNoData), errors.Is(err, data.ErrInvalid):
 		return exitData
-	case errors.Is(err, rundir.ErrExists):
+	case errors.Is(err, rundir.ErrExists), errors.Is(err, rundir.ErrLocked):
 		return exitRunExists
 	case errors.Is(err, predict.ErrSomeFailed):
 		return exitFailure

@@ -2,13 +2,16 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/rundir"
 	"github.com/lepton-cli/lepton/internal/train"
 )
 
@@ -19,6 +22,7 @@ type trainOptions struct {
 	Data       string
 	Out        string
 	Force      bool
+	Resume     string
 	Quiet      bool
 	Epochs     int
 	BatchSize  int
@@ -44,7 +48,9 @@ file, LEPTON_* environment variables (LEPTON_TRAIN_EPOCHS=3), --set
 key=value, and the explicit flags below.`,
 		Example: `  lepton train --config configs/mlp.yaml
   run=$(lepton train --config configs/mlp.yaml --set train.epochs=3 --quiet)
-  lepton train --config configs/mlp.yaml --out runs/exp1 --force --data ~/cifar`,
+  lepton train --config configs/mlp.yaml --out runs/exp1 --force --data ~/cifar
+  lepton train --resume runs/exp1              # continue after Ctrl-C or a crash
+  lepton train --resume runs/exp1 --epochs 20  # train a finished run further`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.changed = cmd.Flags().Changed
@@ -60,6 +66,7 @@ key=value, and the explicit flags below.`,
 	f.StringVar(&opts.Data, "data", "", "CIFAR-10 data `dir` or cifar-10-binary.tar.gz")
 	f.StringVarP(&opts.Out, "out", "o", "", "run `dir` (default <output.dir>/<name>-<UTC timestamp>)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite a run already in --out")
+	f.StringVar(&opts.Resume, "resume", "", "continue the run in `dir` (or from a checkpoint file in it) exactly where it stopped")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar or per-epoch lines")
 	f.IntVar(&opts.Epochs, "epochs", 0, "number of epochs (train.epochs)")
 	f.IntVar(&opts.BatchSize, "batch-size", 0, "mini-batch size (train.batch_size)")
@@ -96,7 +103,16 @@ func loadConfig(s *streams, file string, sets []string) (*config.Config, error) 
 }
 
 func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
-	cfg, err := loadConfig(s, opts.ConfigFile, opts.flagSets())
+	file := opts.ConfigFile
+	if opts.Resume != "" {
+		if opts.Out != "" || opts.Force {
+			return usageError{fmt.Errorf("--resume continues its own run directory: drop --out and --force")}
+		}
+		if file == "" {
+			file = filepath.Join(resumeDir(opts.Resume), rundir.ConfigFile)
+		}
+	}
+	cfg, err := loadConfig(s, file, opts.flagSets())
 	if err != nil {
 		return err
 	}
@@ -106,6 +122,7 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 		DataDir:     data.ResolveDir(opts.Data, cfg.Data.Dir, s.Getenv),
 		OutDir:      opts.Out,
 		Force:       opts.Force,
+		Resume:      opts.Resume,
 		Stderr:      s.Err,
 		Interactive: s.ErrTTY && !opts.Quiet,
 		Quiet:       opts.Quiet,
@@ -118,6 +135,14 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 	}
 	_, err = fmt.Fprintln(s.Out, dir)
 	return err
+}
+
+// resumeDir is the run directory of a --resume argument.
+func resumeDir(arg string) string {
+	if strings.HasSuffix(arg, ".safetensors") {
+		return filepath.Dir(filepath.Dir(arg))
+	}
+	return arg
 }
 
 // setThreads sets how many cores lepton computes on (0 = all).

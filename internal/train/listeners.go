@@ -1,9 +1,7 @@
 package train
 
 import (
-	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -106,19 +104,21 @@ func WriteMetricsCSV(w io.Writer, history []EpochMetrics) error {
 	return cw.Error()
 }
 
-// trainState is the opaque training state stored in checkpoints.
-type trainState struct {
-	Optimizer     string         `json:"optimizer"`
-	OptimizerStep int64          `json:"optimizer_steps"`
-	BestEpoch     int            `json:"best_epoch"`
-	History       []EpochMetrics `json:"history"`
-}
-
-// Checkpointer writes the run's last checkpoint after every epoch (with the
-// optimizer state) and its best checkpoint whenever an epoch is the best.
+// Checkpointer writes the run's last checkpoint (with the optimizer state,
+// resumable) after every epoch and every Every optimizer steps, and its best
+// checkpoint (weights only) whenever an epoch is the best so far.
 type Checkpointer struct {
 	Hooks
-	Dir string // run directory
+	Dir   string // run directory
+	Every int    // also save last every Every steps; 0: epoch ends only
+}
+
+// Step implements Listener.
+func (c *Checkpointer) Step(l *Loop, ev StepEvent) error {
+	if c.Every <= 0 || ev.GlobalStep%int64(c.Every) != 0 || ev.Step == ev.Steps {
+		return nil // the epoch end saves the last step of an epoch
+	}
+	return c.SaveLast(l)
 }
 
 // EpochEnd implements Listener.
@@ -140,47 +140,22 @@ func (c *Checkpointer) EpochEnd(l *Loop, ev EpochEvent) error {
 	return nil
 }
 
-// Snapshot returns a checkpoint of the loop's current state: the weights,
-// the optimizer's buffers and step count, and the history.
-func Snapshot(l *Loop) (*checkpoint.Checkpoint, error) {
-	var last EpochMetrics
-	if len(l.History) > 0 {
-		last = l.History[len(l.History)-1]
-	}
-	st := l.Opt.State()
-	state, err := json.Marshal(trainState{Optimizer: st.Name, OptimizerStep: st.Steps, BestEpoch: l.BestEpoch, History: l.History})
+// SaveLast writes the loop's current state to checkpoints/last.safetensors.
+func (c *Checkpointer) SaveLast(l *Loop) error {
+	ck, err := Snapshot(l)
 	if err != nil {
-		return nil, fmt.Errorf("encode training state: %w", err)
+		return err
 	}
-	ck, err := l.Model.Checkpoint(checkpoint.Meta{
-		Epoch: l.Epoch,
-		Step:  l.GlobalStep,
-		Metrics: map[string]float64{
-			"train_loss": last.TrainLoss, "train_acc": last.TrainAcc,
-			"val_loss": last.ValLoss, "val_acc": last.ValAcc, "lr": last.LR,
-		},
-		State: state,
-	})
-	if err != nil {
-		return nil, err
+	if err := checkpoint.Save(rundir.Last(c.Dir), ck); err != nil {
+		return fmt.Errorf("save last checkpoint: %w", err)
 	}
-	names := l.Model.Params.Export()
-	for buf, slices := range st.Buffers {
-		for i, s := range slices {
-			ck.Tensors = append(ck.Tensors, checkpoint.Tensor{
-				Name:  fmt.Sprintf("optim.%s.%s", buf, names[i].Name),
-				Shape: []int{len(s)},
-				Data:  append([]float32(nil), s...),
-			})
-		}
-	}
-	return ck, nil
+	return nil
 }
 
 func weightsOnly(ts []checkpoint.Tensor) []checkpoint.Tensor {
 	var out []checkpoint.Tensor
 	for _, t := range ts {
-		if !bytes.HasPrefix([]byte(t.Name), []byte("optim.")) {
+		if !isOptimTensor(t.Name) {
 			out = append(out, t)
 		}
 	}

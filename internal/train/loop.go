@@ -75,9 +75,15 @@ type Loop struct {
 	Val    *data.Dataset // validation split, may be empty
 
 	Epoch      int   // completed epochs
+	EpochStep  int   // steps done in the epoch in progress (0 at an epoch boundary)
 	GlobalStep int64 // optimizer steps taken
 	History    []EpochMetrics
 	BestEpoch  int // epoch with the best validation accuracy, 0 if none yet
+
+	// Running sums of the epoch in progress, so that a run resumed in the
+	// middle of an epoch reports the same epoch metrics.
+	lossSum       float64
+	correct, seen int
 
 	nets map[int]*model.Net
 }
@@ -160,11 +166,9 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 	steps := (len(order) + batch - 1) / batch
 	lr := cfg.Train.Optimizer.LR
 	classes := l.Model.Spec.Classes
-	var lossSum float64
-	var correct, seen int
 	params := l.Model.Params.Slices()
 	labels := make([]int, batch)
-	for s := 0; s < steps; s++ {
+	for s := l.EpochStep; s < steps; s++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -187,7 +191,6 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 			return err
 		}
 		l.Opt.Step(params, grads, lr)
-		l.GlobalStep++
 		loss, err := net.Loss()
 		if err != nil {
 			return err
@@ -198,12 +201,14 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 		}
 		for j := range idx {
 			if classifier.Argmax(logits[j*classes:(j+1)*classes]) == labels[j] {
-				correct++
+				l.correct++
 			}
 		}
-		lossSum += float64(loss) * float64(len(idx))
-		seen += len(idx)
-		ev := StepEvent{Epoch: epoch, Step: s + 1, Steps: steps, GlobalStep: l.GlobalStep, Loss: lossSum / float64(seen)}
+		l.lossSum += float64(loss) * float64(len(idx))
+		l.seen += len(idx)
+		l.GlobalStep++
+		l.EpochStep = s + 1
+		ev := StepEvent{Epoch: epoch, Step: s + 1, Steps: steps, GlobalStep: l.GlobalStep, Loss: l.lossSum / float64(l.seen)}
 		for _, ls := range listeners {
 			if err := ls.Step(l, ev); err != nil {
 				return err
@@ -211,8 +216,8 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 		}
 	}
 	m := EpochMetrics{Epoch: epoch, LR: lr}
-	if seen > 0 {
-		m.TrainLoss, m.TrainAcc = lossSum/float64(seen), float64(correct)/float64(seen)
+	if l.seen > 0 {
+		m.TrainLoss, m.TrainAcc = l.lossSum/float64(l.seen), float64(l.correct)/float64(l.seen)
 	}
 	if l.Val != nil && l.Val.Len() > 0 {
 		res, err := l.Model.Evaluate(ctx, l.Val, 1)
@@ -222,7 +227,8 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 		m.ValLoss, m.ValAcc = res.Loss, res.Report.Accuracy
 	}
 	m.Seconds = time.Since(start).Seconds()
-	l.Epoch = epoch
+	l.Epoch, l.EpochStep = epoch, 0
+	l.lossSum, l.correct, l.seen = 0, 0, 0
 	l.History = append(l.History, m)
 	best := false
 	if b, ok := l.Best(); !ok || l.score(m) > l.score(b) {
