@@ -44,7 +44,27 @@ func SpecOf(m config.Model) model.Spec {
 		Activation: m.Activation,
 		LeakySlope: m.LeakySlope,
 		Init:       m.Init,
+		Dropout:    dropoutPerLayer(m.Dropout, len(m.Hidden)),
+		BatchNorm:  m.BatchNorm,
+		BNMomentum: m.BNMomentum,
+		BNEps:      m.BNEps,
 	}
+}
+
+// dropoutPerLayer expands the config's dropout (none, one value for every
+// hidden layer, or one per layer) to one probability per hidden layer.
+func dropoutPerLayer(p []float64, layers int) []float64 {
+	switch {
+	case len(p) == 0 || layers == 0:
+		return nil
+	case len(p) == 1:
+		out := make([]float64, layers)
+		for i := range out {
+			out[i] = p[0]
+		}
+		return out
+	}
+	return append([]float64(nil), p...)
 }
 
 // Load reads a checkpoint file and rebuilds the classifier it holds.

@@ -7,6 +7,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/lepton-cli/lepton/internal/classifier"
@@ -14,6 +15,7 @@ import (
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/model"
 	"github.com/lepton-cli/lepton/internal/optim"
+	"github.com/lepton-cli/lepton/internal/schedule"
 )
 
 // EpochMetrics are the measurements of one epoch, one row of metrics.csv.
@@ -39,7 +41,8 @@ type StepEvent struct {
 // EpochEvent is announced after every epoch's validation.
 type EpochEvent struct {
 	Metrics EpochMetrics
-	Best    bool // this epoch has the best validation accuracy so far
+	Best    bool // this epoch has the best monitored metric so far
+	Stopped bool // early stopping ends training after this epoch
 }
 
 // Listener receives the loop's events. An error from a listener stops
@@ -80,10 +83,18 @@ type Loop struct {
 	History    []EpochMetrics
 	BestEpoch  int // epoch with the best validation accuracy, 0 if none yet
 
+	// Sched gives the learning rate of every step.
+	Sched schedule.Schedule
+	// Early is the early-stopping rule; nil when disabled.
+	Early *EarlyStopping
+	// Stopped is set when early stopping ended training before Config.Train.Epochs.
+	Stopped bool
+
 	// Running sums of the epoch in progress, so that a run resumed in the
 	// middle of an epoch reports the same epoch metrics.
 	lossSum       float64
 	correct, seen int
+	lastLR        float64
 
 	nets map[int]*model.Net
 }
@@ -95,11 +106,50 @@ func NewLoop(cfg *config.Config, m *classifier.Model, train, val *data.Dataset) 
 	for _, s := range m.Params.Slices() {
 		sizes = append(sizes, len(s))
 	}
-	opt, err := optim.New(optim.Settings{Name: o.Name, Momentum: o.Momentum, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, WeightDecay: o.WeightDecay}, sizes)
+	var noDecay []bool
+	if !o.DecayBias {
+		noDecay = m.Params.NoDecay()
+	}
+	opt, err := optim.New(optim.Settings{
+		Name: o.Name, Momentum: o.Momentum, Nesterov: o.Nesterov, Beta1: o.Beta1, Beta2: o.Beta2,
+		Eps: o.Eps, WeightDecay: o.WeightDecay, NoDecay: noDecay,
+	}, sizes)
 	if err != nil {
 		return nil, err
 	}
-	return &Loop{Config: cfg, Model: m, Opt: opt, Train: train, Val: val}, nil
+	sc := cfg.Train.Schedule
+	sched, err := schedule.New(schedule.Settings{
+		Name: sc.Name, WarmupEpochs: sc.WarmupEpochs, MinLR: sc.MinLR, StepEpochs: sc.StepEpochs, Gamma: sc.Gamma,
+		PctStart: sc.PctStart, DivFactor: sc.DivFactor, FinalDivFactor: sc.FinalDivFactor,
+		Factor: sc.Factor, Patience: sc.Patience, Threshold: sc.Threshold, Mode: monitorMode(sc.Monitor),
+	}, o.LR, stepsPerEpoch(train.Len(), cfg.Train.BatchSize), cfg.Train.Epochs)
+	if err != nil {
+		return nil, fmt.Errorf("train.schedule: %w", err)
+	}
+	l := &Loop{Config: cfg, Model: m, Opt: opt, Train: train, Val: val, Sched: sched}
+	if es := cfg.Train.EarlyStopping; es.Enabled {
+		l.Early = &EarlyStopping{Monitor: es.Monitor, Patience: es.Patience, MinDelta: es.MinDelta}
+	}
+	return l, nil
+}
+
+func stepsPerEpoch(n, batch int) int { return (n + batch - 1) / batch }
+
+// monitorMode says whether a monitored metric improves upwards ("max") or downwards ("min").
+func monitorMode(monitor string) string {
+	if monitor == "val_loss" {
+		return "min"
+	}
+	return "max"
+}
+
+// monitor returns the metric that decides the best epoch: early stopping's
+// monitored metric when enabled, else validation accuracy.
+func (l *Loop) monitor() string {
+	if l.Early != nil {
+		return l.Early.Monitor
+	}
+	return "val_acc"
 }
 
 // Best returns the metrics of the best epoch so far.
@@ -134,8 +184,8 @@ func (l *Loop) Close() error {
 	return l.Model.Close()
 }
 
-// Fit trains until Config.Train.Epochs epochs are complete or ctx is
-// cancelled, announcing events to the listeners in order.
+// Fit trains until Config.Train.Epochs epochs are complete, early stopping
+// ends training, or ctx is cancelled, announcing events to the listeners in order.
 func (l *Loop) Fit(ctx context.Context, listeners ...Listener) (err error) {
 	for _, ls := range listeners {
 		if err := ls.TrainStart(l); err != nil {
@@ -149,12 +199,30 @@ func (l *Loop) Fit(ctx context.Context, listeners ...Listener) (err error) {
 			}
 		}
 	}()
-	for l.Epoch < l.Config.Train.Epochs {
+	for l.Epoch < l.Config.Train.Epochs && !l.Stopped {
 		if err := l.runEpoch(ctx, listeners); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// dropoutStream separates the dropout masks' random stream from the others.
+const dropoutStream = 0x64726f706f7574 // "dropout"
+
+func (l *Loop) augment() data.Augment {
+	a := l.Config.Data.Augment
+	aug := data.Augment{Flip: a.Flip}
+	if a.Crop {
+		aug.Pad = a.CropPadding
+	}
+	if len(a.Scale) == 2 {
+		aug.Scale = [2]float64{a.Scale[0], a.Scale[1]}
+	}
+	if len(a.Ratio) == 2 {
+		aug.Ratio = [2]float64{a.Ratio[0], a.Ratio[1]}
+	}
+	return aug
 }
 
 func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
@@ -163,25 +231,55 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 	epoch := l.Epoch + 1
 	order := data.EpochOrder(l.Train.Len(), cfg.Seed, epoch)
 	batch := cfg.Train.BatchSize
-	steps := (len(order) + batch - 1) / batch
-	lr := cfg.Train.Optimizer.LR
+	steps := stepsPerEpoch(len(order), batch)
 	classes := l.Model.Spec.Classes
 	params := l.Model.Params.Slices()
-	labels := make([]int, batch)
-	for s := l.EpochStep; s < steps; s++ {
+	aug := l.augment()
+	workers := cfg.Data.Workers
+	if workers <= 0 {
+		workers = 1
+		if aug.Scale != [2]float64{} {
+			workers = 2
+		}
+	}
+	loader := data.NewLoader(ctx, data.LoaderOptions{
+		Data: l.Train, Stats: l.Model.Stats, Order: order, Batch: batch, Augment: aug,
+		Seed: cfg.Seed, Epoch: epoch, StartBatch: l.EpochStep, Workers: workers,
+	})
+	defer loader.Close()
+	smooth := cfg.Train.LabelSmoothing
+	dropout := len(l.Model.Spec.Dropout) > 0
+	for {
+		b, ok := loader.Next()
+		if !ok {
+			break
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		idx := order[s*batch : min((s+1)*batch, len(order))]
-		net, err := l.trainer(len(idx))
+		s := b.Index
+		if l.Model.Spec.BatchNorm && b.Size == 1 {
+			// Batch statistics of one example are undefined: skip it, as
+			// PyTorch users do with drop_last.
+			l.EpochStep = s + 1
+			loader.Release(b)
+			continue
+		}
+		net, err := l.trainer(b.Size)
 		if err != nil {
 			return err
 		}
-		data.Fill(net.Input(), labels, l.Train, idx, l.Model.Stats)
+		copy(net.Input(), b.X[:b.Size*l.Model.Spec.Input])
 		targets := net.Targets()
-		clear(targets)
-		for j := range idx {
-			targets[j*classes+labels[j]] = 1
+		for j := 0; j < b.Size; j++ {
+			row := targets[j*classes : (j+1)*classes]
+			for k := range row {
+				row[k] = float32(smooth / float64(classes))
+			}
+			row[b.Y[j]] += float32(1 - smooth)
+		}
+		if dropout {
+			net.SampleDropout(rand.New(rand.NewPCG(cfg.Seed^dropoutStream, uint64(l.GlobalStep))))
 		}
 		if err := net.Run(); err != nil {
 			return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
@@ -190,7 +288,12 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 		if err != nil {
 			return err
 		}
+		if cfg.Train.GradClip > 0 {
+			optim.ClipGlobalNorm(grads, cfg.Train.GradClip)
+		}
+		lr := l.Sched.LR(l.GlobalStep)
 		l.Opt.Step(params, grads, lr)
+		l.lastLR = lr
 		loss, err := net.Loss()
 		if err != nil {
 			return err
@@ -199,13 +302,14 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 		if err != nil {
 			return err
 		}
-		for j := range idx {
-			if classifier.Argmax(logits[j*classes:(j+1)*classes]) == labels[j] {
+		for j := 0; j < b.Size; j++ {
+			if classifier.Argmax(logits[j*classes:(j+1)*classes]) == b.Y[j] {
 				l.correct++
 			}
 		}
-		l.lossSum += float64(loss) * float64(len(idx))
-		l.seen += len(idx)
+		l.lossSum += float64(loss) * float64(b.Size)
+		l.seen += b.Size
+		loader.Release(b)
 		l.GlobalStep++
 		l.EpochStep = s + 1
 		ev := StepEvent{Epoch: epoch, Step: s + 1, Steps: steps, GlobalStep: l.GlobalStep, Loss: l.lossSum / float64(l.seen)}
@@ -215,7 +319,10 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 			}
 		}
 	}
-	m := EpochMetrics{Epoch: epoch, LR: lr}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m := EpochMetrics{Epoch: epoch, LR: l.lastLR}
 	if l.seen > 0 {
 		m.TrainLoss, m.TrainAcc = l.lossSum/float64(l.seen), float64(l.correct)/float64(l.seen)
 	}
@@ -234,19 +341,41 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 	if b, ok := l.Best(); !ok || l.score(m) > l.score(b) {
 		l.BestEpoch, best = epoch, true
 	}
+	l.Sched.EpochEnd(epoch, metricOf(m, l.Config.Train.Schedule.Monitor))
+	if l.Early != nil && l.Early.Observe(metricOf(m, l.Early.Monitor)) {
+		l.Stopped = true
+	}
 	for _, ls := range listeners {
-		if err := ls.EpochEnd(l, EpochEvent{Metrics: m, Best: best}); err != nil {
+		if err := ls.EpochEnd(l, EpochEvent{Metrics: m, Best: best, Stopped: l.Stopped}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// score is what "best" means: validation accuracy, or training accuracy
-// when there is no validation split.
-func (l *Loop) score(m EpochMetrics) float64 {
-	if l.Val != nil && l.Val.Len() > 0 {
-		return m.ValAcc
+// metricOf returns the named epoch metric.
+func metricOf(m EpochMetrics, name string) float64 {
+	switch name {
+	case "val_loss":
+		return m.ValLoss
+	case "train_loss":
+		return m.TrainLoss
+	case "train_acc":
+		return m.TrainAcc
 	}
-	return m.TrainAcc
+	return m.ValAcc
+}
+
+// score is what "best" means, larger is better: the monitored metric
+// (validation accuracy by default, negated for a loss), or training
+// accuracy when there is no validation split.
+func (l *Loop) score(m EpochMetrics) float64 {
+	if l.Val == nil || l.Val.Len() == 0 {
+		return m.TrainAcc
+	}
+	v := metricOf(m, l.monitor())
+	if monitorMode(l.monitor()) == "min" {
+		return -v
+	}
+	return v
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -95,20 +94,21 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	dataDir := toyDir(t, 200, 50)
 	// The uninterrupted reference for each checkpoint_every value (the
 	// value is part of the config stored in the checkpoints).
-	refs := map[int]map[string][]byte{}
-	reference := func(every int) map[string][]byte {
-		if r, ok := refs[every]; ok {
+	refs := map[string]map[string][]byte{}
+	reference := func(sets []string) map[string][]byte {
+		key := strings.Join(sets, " ")
+		if r, ok := refs[key]; ok {
 			return r
 		}
 		dir := filepath.Join(t.TempDir(), "full")
-		cfg := toyConfig(t, fmt.Sprintf("train.checkpoint_every=%d", every))
-		if _, err := Run(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
+		if _, err := Run(context.Background(), Options{Config: toyConfig(t, sets...), DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
 			t.Fatal(err)
 		}
-		refs[every] = runFiles(t, dir)
-		return refs[every]
+		refs[key] = runFiles(t, dir)
+		return refs[key]
 	}
-	want := reference(0)
+	plain := []string{"train.checkpoint_every=0"}
+	want := reference(plain)
 
 	// Determinism: a second uninterrupted run writes the same bytes.
 	again := filepath.Join(t.TempDir(), "again")
@@ -121,23 +121,35 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		}
 	}
 
+	// Every training control with state or randomness at once.
+	controls := []string{"data.augment.flip=true", "data.augment.crop=true", "data.augment.scale=[0.7,1]",
+		"model.dropout=0.2", "model.batch_norm=true", "train.optimizer.name=adamw", "train.optimizer.weight_decay=0.01",
+		"train.grad_clip=1", "train.label_smoothing=0.1", "train.schedule.name=cosine", "train.schedule.warmup_epochs=1",
+		"train.early_stopping.enabled=true", "train.early_stopping.patience=2", "train.early_stopping.monitor=val_loss"}
+	if bytes.Equal(reference(controls)["last.safetensors"], want["last.safetensors"]) {
+		t.Fatal("the training controls changed nothing")
+	}
 	tests := []struct {
-		name  string
-		k     int64
-		every int
+		name string
+		k    int64
+		sets []string
 	}{
-		{name: "first step", k: 1},
-		{name: "mid first epoch", k: 5},
-		{name: "exactly at an epoch end", k: 8},
-		{name: "mid second epoch", k: 11},
-		{name: "exactly at the second epoch end", k: 16},
-		{name: "one step before the end", k: 23},
-		{name: "mid epoch with checkpoint_every", k: 13, every: 3},
+		{name: "first step", k: 1, sets: plain},
+		{name: "mid first epoch", k: 5, sets: plain},
+		{name: "exactly at an epoch end", k: 8, sets: plain},
+		{name: "mid second epoch", k: 11, sets: plain},
+		{name: "exactly at the second epoch end", k: 16, sets: plain},
+		{name: "one step before the end", k: 23, sets: plain},
+		{name: "mid epoch with checkpoint_every", k: 13, sets: []string{"train.checkpoint_every=3"}},
+		{name: "all training controls, mid epoch", k: 10, sets: controls},
+		{name: "all training controls, epoch end", k: 16, sets: controls},
+		{name: "plateau schedule and sgd nesterov", k: 12, sets: []string{"train.schedule.name=plateau", "train.schedule.patience=0",
+			"train.optimizer.name=sgd", "train.optimizer.nesterov=true", "train.optimizer.lr=0.01"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
-			sets := []string{fmt.Sprintf("train.checkpoint_every=%d", tc.every)}
+			sets := tc.sets
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			_, err := Run(ctx, Options{Config: toyConfig(t, sets...), DataDir: dataDir, OutDir: dir, Quiet: true,
@@ -154,7 +166,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 			if !rundir.Finished(dir) {
 				t.Fatal("resumed run not finished")
 			}
-			got, want := runFiles(t, dir), reference(tc.every)
+			got, want := runFiles(t, dir), reference(tc.sets)
 			for _, name := range []string{"last.safetensors", "best.safetensors", "metrics.csv"} {
 				if !bytes.Equal(got[name], want[name]) {
 					t.Errorf("%s after resume at step %d differs from the uninterrupted run's", name, tc.k)

@@ -55,6 +55,7 @@ type Report struct {
 	Parameters      int            `json:"parameters"`
 	History         []EpochMetrics `json:"history"`
 	Checkpoint      string         `json:"checkpoint"`
+	StoppedEarly    bool           `json:"stopped_early"`
 }
 
 // Status values of a run's report.
@@ -218,9 +219,14 @@ func Run(ctx context.Context, opts Options) (dir string, err error) {
 	}
 	rep.fill(loop, time.Since(start).Seconds())
 
-	best, _, err := classifier.Load(rundir.Best(dir))
+	final := rundir.Best(dir)
+	if es := cfg.Train.EarlyStopping; es.Enabled && !es.RestoreBest {
+		final = rundir.Last(dir)
+		rep.Checkpoint = filepath.Join(rundir.CheckpointDir, rundir.LastFile)
+	}
+	best, _, err := classifier.Load(final)
 	if err != nil {
-		return dir, fmt.Errorf("reload best checkpoint: %w", err)
+		return dir, fmt.Errorf("reload final checkpoint: %w", err)
 	}
 	defer best.Close()
 	res, err := best.Evaluate(ctx, test, 3)
@@ -232,8 +238,12 @@ func Run(ctx context.Context, opts Options) (dir string, err error) {
 		return dir, err
 	}
 	if !opts.Quiet {
-		fmt.Fprintf(stderr, "test accuracy %.4f (top-3 %.4f) with the best checkpoint (epoch %d); %.1fs per epoch\n",
-			res.Report.Accuracy, res.Report.TopKAccuracy, loop.BestEpoch, rep.SecondsPerEpoch)
+		if loop.Stopped {
+			fmt.Fprintf(stderr, "early stopping after epoch %d: %s did not improve for %d epochs\n",
+				loop.Epoch, loop.Early.Monitor, loop.Early.Patience)
+		}
+		fmt.Fprintf(stderr, "test accuracy %.4f (top-3 %.4f) with %s (best epoch %d); %.1fs per epoch\n",
+			res.Report.Accuracy, res.Report.TopKAccuracy, rep.Checkpoint, loop.BestEpoch, rep.SecondsPerEpoch)
 	}
 	return dir, nil
 }
@@ -242,6 +252,7 @@ func Run(ctx context.Context, opts Options) (dir string, err error) {
 func (r *Report) fill(l *Loop, seconds float64) {
 	bm, _ := l.Best()
 	r.Epochs, r.BestEpoch, r.BestValAcc, r.History = l.Epoch, l.BestEpoch, bm.ValAcc, l.History
+	r.StoppedEarly = l.Stopped
 	r.TrainSeconds = 0
 	for _, m := range l.History {
 		r.TrainSeconds += m.Seconds

@@ -18,14 +18,18 @@ const optimPrefix = "optim."
 // exactly as the uninterrupted one. Random draws (shuffle order, and so on)
 // are functions of (seed, epoch, position), so no generator state is needed.
 type trainState struct {
-	Optimizer      string         `json:"optimizer"`
-	OptimizerSteps int64          `json:"optimizer_steps"`
-	EpochStep      int            `json:"epoch_step"`
-	LossSum        float64        `json:"loss_sum"`
-	Correct        int            `json:"correct"`
-	Seen           int            `json:"seen"`
-	BestEpoch      int            `json:"best_epoch"`
-	History        []EpochMetrics `json:"history"`
+	Optimizer      string          `json:"optimizer"`
+	OptimizerSteps int64           `json:"optimizer_steps"`
+	EpochStep      int             `json:"epoch_step"`
+	LossSum        float64         `json:"loss_sum"`
+	Correct        int             `json:"correct"`
+	Seen           int             `json:"seen"`
+	BestEpoch      int             `json:"best_epoch"`
+	History        []EpochMetrics  `json:"history"`
+	LastLR         float64         `json:"last_lr"`
+	Schedule       json.RawMessage `json:"schedule"`
+	EarlyStopping  *EarlyStopping  `json:"early_stopping,omitempty"`
+	Stopped        bool            `json:"stopped"`
 }
 
 // Snapshot returns a checkpoint of the loop's whole state: weights,
@@ -46,7 +50,8 @@ func Snapshot(l *Loop) (*checkpoint.Checkpoint, error) {
 	state, err := json.Marshal(trainState{
 		Optimizer: st.Name, OptimizerSteps: st.Steps,
 		EpochStep: l.EpochStep, LossSum: l.lossSum, Correct: l.correct, Seen: l.seen,
-		BestEpoch: l.BestEpoch, History: history,
+		BestEpoch: l.BestEpoch, History: history, LastLR: l.lastLR,
+		Schedule: l.Sched.State(), EarlyStopping: l.Early, Stopped: l.Stopped,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode training state: %w", err)
@@ -106,7 +111,13 @@ func (l *Loop) Restore(ck *checkpoint.Checkpoint) error {
 	}
 	l.Epoch, l.EpochStep, l.GlobalStep = ck.Meta.Epoch, st.EpochStep, ck.Meta.Step
 	l.lossSum, l.correct, l.seen = st.LossSum, st.Correct, st.Seen
-	l.BestEpoch, l.History = st.BestEpoch, st.History
+	l.BestEpoch, l.History, l.lastLR, l.Stopped = st.BestEpoch, st.History, st.LastLR, st.Stopped
+	if err := l.Sched.SetState(st.Schedule); err != nil {
+		return fmt.Errorf("schedule state: %w", err)
+	}
+	if l.Early != nil && st.EarlyStopping != nil {
+		l.Early.Best, l.Early.Seen, l.Early.Bad = st.EarlyStopping.Best, st.EarlyStopping.Seen, st.EarlyStopping.Bad
+	}
 	return nil
 }
 
