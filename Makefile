@@ -9,7 +9,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build train test vet fmt fuzz clean
+.PHONY: all build train test vet fmt clean
 
 all: build
 
@@ -33,3 +33,63 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# --- Interoperability checks (ONNX export, PyTorch parity) -------------------
+# Both use a checkpoint: PARITY_CKPT, by default the best checkpoint of a
+# one-epoch run trained into PARITY_RUN when it is missing (about 15 s; the
+# data comes from LEPTON_DATA_DIR or the cache, as for "make train").
+# The Python modules come from Debian packages (python3-onnx, python3-torch),
+# installed with apt-get when missing; elsewhere install onnx / torch yourself
+# (pip) and set PYTHON.
+PYTHON      ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+PARITY_RUN  ?= /tmp/parity-run
+PARITY_CKPT ?= $(PARITY_RUN)/checkpoints/best.safetensors
+ONNX_OUT    ?= $(PARITY_RUN)/model.onnx
+
+.PHONY: onnx-check parity py-onnx py-torch
+
+$(PARITY_RUN)/checkpoints/best.safetensors: | build
+	$(BIN) train --config configs/mlp.yaml --set train.epochs=1 --out $(PARITY_RUN) --force --quiet
+
+# apt-get install a Debian package when a Python module is missing ($1 module, $2 package).
+define py_need
+	@$(PYTHON) -c "import $(1)" 2>/dev/null || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing $(2) (the Python $(1) module) with apt-get"; \
+	    SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) >/dev/null; \
+	  fi; \
+	  $(PYTHON) -c "import $(1)" 2>/dev/null || { \
+	    echo "$(PYTHON) lacks the $(1) module: install $(2) (Debian/Ubuntu) or 'pip install $(1)', or set PYTHON"; exit 1; }; }
+endef
+
+py-onnx:
+	$(call py_need,onnx,python3-onnx)
+
+py-torch:
+	$(call py_need,torch,python3-torch)
+
+# Export the checkpoint to ONNX and run the official checker on it.
+onnx-check: build py-onnx $(PARITY_CKPT)
+	$(BIN) export --checkpoint $(PARITY_CKPT) --format onnx $(ONNX_OUT)
+	$(PYTHON) -c "import onnx, sys; m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); \
+	print('onnx %s: check_model OK: %s (ir_version %d, opset %d, nodes %s)' % (onnx.__version__, sys.argv[1], m.ir_version, m.opset_import[0].version, ' '.join(n.op_type for n in m.graph.node)))" $(ONNX_OUT)
+
+# Compare lepton's logits with the same weights in torch.nn.Sequential.
+parity: build py-torch $(PARITY_CKPT)
+	$(PYTHON) scripts/torch_parity.py --lepton $(BIN) --checkpoint $(PARITY_CKPT)
+
+# Exact-resume check: SIGKILL training 20 times at random moments, resume
+# each time, compare with an uninterrupted run (needs LEPTON_DATA_DIR).
+.PHONY: kill-resume fuzz
+kill-resume:
+	bash scripts/kill-resume.sh 20
+
+# Run each fuzz target for FUZZTIME (default 2m); CI runs their seed corpora
+# (testdata/fuzz/...) as ordinary tests.
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test ./internal/data -run '^$$' -fuzz '^FuzzReadBatch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/checkpoint -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/imaging -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)

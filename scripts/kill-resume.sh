@@ -5,8 +5,8 @@
 #
 #   scripts/kill-resume.sh [KILLS]        (default 20; needs LEPTON_DATA_DIR)
 #
-# The config is the reference model for 2 epochs with a checkpoint every 25
-# steps, so a kill loses at most 25 steps of work.
+# The config is the reference model for 2 epochs with a checkpoint every 10
+# steps, so a kill loses at most 10 steps of work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kills=${1:-20}
@@ -16,7 +16,7 @@ bin=$(mktemp -d)/lepton
 go build -o "$bin" ./cmd/lepton
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$(dirname "$bin")"' EXIT
-sets=(--config configs/mlp.yaml --epochs 2 --set train.checkpoint_every=25 --quiet)
+sets=(--config configs/mlp.yaml --epochs 2 --set train.checkpoint_every=10 --quiet)
 
 strip_seconds() { sed 's/,[^,]*$//' "$1"; }
 
@@ -30,12 +30,12 @@ RANDOM=42
 "$bin" train "${sets[@]}" --out "$work/run" >/dev/null 2>"$work/err" &
 pid=$!
 for i in $(seq 1 "$kills"); do
-  delay=$(awk -v r=$((RANDOM % 1000)) 'BEGIN { printf "%.3f", 0.8 + r / 1000 }')
+  delay=$(awk -v r=$((RANDOM % 1000)) 'BEGIN { printf "%.3f", 1.0 + 4 * r / 1000 }')
   sleep "$delay"
   if kill -0 "$pid" 2>/dev/null; then
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true
-    step=$(grep -o '"step": *"[0-9]*"' "$work/run/checkpoints/last.safetensors" 2>/dev/null | head -1 | grep -o '[0-9]*' || echo none)
+    step=$(head -c 65536 "$work/run/checkpoints/last.safetensors" | grep -ao '"step": *"[0-9]*"' 2>/dev/null | head -1 | grep -o '[0-9]*' || echo none)
     printf 'kill %2d after %.3fs: last checkpoint at step %s\n' "$i" "$delay" "${step:-none}"
   else
     printf 'kill %2d: training had already finished\n' "$i"
