@@ -1,0 +1,279 @@
+// Package onnx exports a trained lepton classifier as an ONNX model, the
+// logic behind "lepton export --format onnx".
+//
+// The exported graph (ONNX IR version 8, opset 13) is:
+//
+//	pixels [N,3072] -> Sub(mean) -> Div(std) -> Gemm -> act -> ... -> Gemm -> logits [N,C]
+//	logits -> Softmax(axis=1) -> probabilities [N,C]
+//
+// Input "pixels" holds raw pixel values scaled to [0,1] (byte/255) in the
+// CIFAR-10 planar order: 1024 red values (32 rows of 32, row-major), then
+// 1024 green, then 1024 blue. The Sub and Div nodes apply lepton's
+// per-channel normalization ((x-mean)/std, constants of 3072 values
+// broadcast over the batch), so the logits match lepton's to float32
+// rounding; Options.Fold folds it into the first layer instead
+// (W' = W/std, b' = b - W·(mean/std) per input channel). Gemm weights are
+// stored as [out,in] (the PyTorch layout, transB=1) under lepton's names
+// (layers.<i>.weight, layers.<i>.bias). Hidden activations are Relu, Tanh,
+// Sigmoid or LeakyRelu(alpha). The graph outputs "probabilities" (Softmax,
+// the last node) and also "logits". The class names, in output order, are
+// in the model's metadata_props under "classes" (a JSON array).
+package onnx
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/advancedclimatesystems/gonnx/onnx"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lepton-cli/lepton/internal/atomicfile"
+	"github.com/lepton-cli/lepton/internal/classifier"
+	"github.com/lepton-cli/lepton/internal/data"
+)
+
+// Versions written.
+const (
+	IRVersion = 8
+	Opset     = 13
+)
+
+// Names of the graph's inputs and outputs.
+const (
+	Input         = "pixels"
+	Logits        = "logits"
+	Probabilities = "probabilities"
+)
+
+// Options describe the exported model.
+type Options struct {
+	// ProducerVersion is lepton's version, recorded in the model.
+	ProducerVersion string
+	// Source names the checkpoint, recorded in the model's doc string.
+	Source string
+	// Fold folds the input normalization into the first layer's weights
+	// and bias instead of the Sub and Div nodes: two nodes fewer, but the
+	// float32 rounding of the folded weights moves the logits by up to
+	// ~1e-4 (the nodes reproduce lepton's logits to float32 rounding).
+	Fold bool
+}
+
+// Export writes m as an ONNX model to path, atomically.
+func Export(path string, m *classifier.Model, opts Options) error {
+	b, err := Marshal(m, opts)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", path, err)
+	}
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// Marshal returns m as a serialized ONNX ModelProto.
+func Marshal(m *classifier.Model, opts Options) ([]byte, error) {
+	mp, err := Build(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
+	if err != nil {
+		return nil, fmt.Errorf("encode ONNX model: %w", err)
+	}
+	return b, nil
+}
+
+// Build returns m as an ONNX ModelProto.
+func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
+	spec, layers := m.Spec, m.Params.Layers
+	if len(layers) == 0 {
+		return nil, fmt.Errorf("model has no layers")
+	}
+	if spec.Input != data.ImageSize || layers[0].In != data.ImageSize {
+		return nil, fmt.Errorf("model input is %d values, want %d (32x32 RGB)", layers[0].In, data.ImageSize)
+	}
+	if len(m.Classes) != layers[len(layers)-1].Out {
+		return nil, fmt.Errorf("%d class names for %d outputs", len(m.Classes), layers[len(layers)-1].Out)
+	}
+	act, err := activation(spec.Activation, spec.LeakySlope)
+	if err != nil {
+		return nil, err
+	}
+
+	g := &onnx.GraphProto{Name: "lepton_mlp"}
+	x := Input
+	if !opts.Fold {
+		mean, std := make([]float32, data.ImageSize), make([]float32, data.ImageSize)
+		plane := data.ImageSize / data.Channels
+		for j := range mean {
+			c := j / plane
+			mean[j], std[j] = m.Stats.Mean[c], m.Stats.Std[c]
+			if std[j] == 0 {
+				std[j] = 1 // as data.Stats.Normalize does
+			}
+		}
+		g.Initializer = append(g.Initializer,
+			initializer("normalize.mean", []int64{data.ImageSize}, mean),
+			initializer("normalize.std", []int64{data.ImageSize}, std))
+		g.Node = append(g.Node,
+			&onnx.NodeProto{Name: "normalize.sub", OpType: "Sub", Input: []string{Input, "normalize.mean"}, Output: []string{"normalize.centered"}},
+			&onnx.NodeProto{Name: "normalize.div", OpType: "Div", Input: []string{"normalize.centered", "normalize.std"}, Output: []string{"normalize.out"}})
+		x = "normalize.out"
+	}
+	for i, l := range layers {
+		w, b := layerWeights(m, i, opts.Fold)
+		wName, bName := fmt.Sprintf("layers.%d.weight", i), fmt.Sprintf("layers.%d.bias", i)
+		g.Initializer = append(g.Initializer, initializer(wName, []int64{int64(l.Out), int64(l.In)}, w), initializer(bName, []int64{int64(l.Out)}, b))
+		out := fmt.Sprintf("layers.%d.out", i)
+		if i == len(layers)-1 {
+			out = Logits
+		}
+		g.Node = append(g.Node, &onnx.NodeProto{
+			Name: fmt.Sprintf("layers.%d", i), OpType: "Gemm",
+			Input: []string{x, wName, bName}, Output: []string{out},
+			Attribute: []*onnx.AttributeProto{intAttr("transB", 1)},
+		})
+		x = out
+		if i < len(layers)-1 {
+			a := fmt.Sprintf("act.%d", i)
+			n := &onnx.NodeProto{Name: a, OpType: act.op, Input: []string{x}, Output: []string{a}}
+			if act.alpha != nil {
+				n.Attribute = []*onnx.AttributeProto{{Name: "alpha", Type: onnx.AttributeProto_FLOAT, F: *act.alpha}}
+			}
+			g.Node = append(g.Node, n)
+			x = a
+		}
+	}
+	g.Node = append(g.Node, &onnx.NodeProto{
+		Name: "softmax", OpType: "Softmax", Input: []string{Logits}, Output: []string{Probabilities},
+		Attribute: []*onnx.AttributeProto{intAttr("axis", 1)},
+	})
+	classes := int64(len(m.Classes))
+	g.Input = []*onnx.ValueInfoProto{valueInfo(Input, data.ImageSize,
+		"raw pixels scaled to [0,1] (byte/255), CIFAR-10 planar order: 1024 red (row-major 32x32), 1024 green, 1024 blue")}
+	g.Output = []*onnx.ValueInfoProto{
+		valueInfo(Probabilities, classes, "softmax of the logits; classes in the order of metadata_props[\"classes\"]"),
+		valueInfo(Logits, classes, "raw class scores"),
+	}
+
+	classesJSON, err := json.Marshal(m.Classes)
+	if err != nil {
+		return nil, fmt.Errorf("encode class names: %w", err)
+	}
+	statsJSON, err := json.Marshal(m.Stats)
+	if err != nil {
+		return nil, fmt.Errorf("encode normalization: %w", err)
+	}
+	norm := "normalized by the Sub and Div nodes"
+	if opts.Fold {
+		norm = "the normalization is folded into the first layer"
+	}
+	doc := "lepton MLP classifier for 32x32 RGB images. Input: " + Input + " [N,3072], raw pixels /255 in planar RGB order, " +
+		norm + ". Outputs: " + Probabilities + " and " + Logits + " [N,classes]."
+	if opts.Source != "" {
+		doc += " Exported from " + opts.Source + "."
+	}
+	return &onnx.ModelProto{
+		IrVersion:       IRVersion,
+		OpsetImport:     []*onnx.OperatorSetIdProto{{Domain: "", Version: Opset}},
+		ProducerName:    "lepton",
+		ProducerVersion: opts.ProducerVersion,
+		DocString:       doc,
+		Graph:           g,
+		MetadataProps: []*onnx.StringStringEntryProto{
+			{Key: "classes", Value: string(classesJSON)},
+			{Key: "input_layout", Value: "pixels/255, planar CHW: R[32x32], G[32x32], B[32x32]"},
+			{Key: "normalization", Value: string(statsJSON)},
+		},
+	}, nil
+}
+
+// layerWeights returns layer i's weights in [out,in] order and its bias;
+// with fold, the input normalization is folded into layer 0:
+// W'[o][j] = W[o][j]/std[c(j)] and b'[o] = b[o] - sum_j W[o][j]*mean[c(j)]/std[c(j)],
+// where c(j) is input j's channel. The sums are done in float64.
+func layerWeights(m *classifier.Model, i int, fold bool) (w, b []float32) {
+	l := m.Params.Layers[i]
+	w = make([]float32, l.In*l.Out)
+	b = make([]float32, l.Out)
+	if i > 0 || !fold {
+		for o := 0; o < l.Out; o++ {
+			for j := 0; j < l.In; j++ {
+				w[o*l.In+j] = l.W[j*l.Out+o]
+			}
+		}
+		copy(b, l.B)
+		return w, b
+	}
+	var mean, std [data.Channels]float64
+	for c := range data.Channels {
+		mean[c], std[c] = float64(m.Stats.Mean[c]), float64(m.Stats.Std[c])
+		if std[c] == 0 {
+			std[c] = 1 // as data.Stats.Normalize does
+		}
+	}
+	plane := data.ImageSize / data.Channels
+	for o := 0; o < l.Out; o++ {
+		shift := float64(l.B[o])
+		for j := 0; j < l.In; j++ {
+			c := j / plane
+			wt := float64(l.W[j*l.Out+o])
+			w[o*l.In+j] = float32(wt / std[c])
+			shift -= wt * mean[c] / std[c]
+		}
+		b[o] = float32(shift)
+	}
+	return w, b
+}
+
+type act struct {
+	op    string
+	alpha *float32
+}
+
+func activation(name string, slope float64) (act, error) {
+	switch name {
+	case "relu":
+		return act{op: "Relu"}, nil
+	case "tanh":
+		return act{op: "Tanh"}, nil
+	case "sigmoid":
+		return act{op: "Sigmoid"}, nil
+	case "leaky_relu":
+		a := float32(slope)
+		return act{op: "LeakyRelu", alpha: &a}, nil
+	}
+	return act{}, fmt.Errorf("activation %q has no ONNX export", name)
+}
+
+func intAttr(name string, v int64) *onnx.AttributeProto {
+	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_INT, I: v}
+}
+
+// initializer is a float32 tensor stored as little-endian raw_data.
+func initializer(name string, dims []int64, v []float32) *onnx.TensorProto {
+	raw := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(f))
+	}
+	return &onnx.TensorProto{Name: name, Dims: dims, DataType: int32(onnx.TensorProto_FLOAT), RawData: raw}
+}
+
+// valueInfo describes a float tensor of shape [N, width] with a symbolic
+// batch dimension N.
+func valueInfo(name string, width int64, doc string) *onnx.ValueInfoProto {
+	return &onnx.ValueInfoProto{
+		Name:      name,
+		DocString: doc,
+		Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{TensorType: &onnx.TypeProto_Tensor{
+			ElemType: int32(onnx.TensorProto_FLOAT),
+			Shape: &onnx.TensorShapeProto{Dim: []*onnx.TensorShapeProto_Dimension{
+				{Value: &onnx.TensorShapeProto_Dimension_DimParam{DimParam: "N"}},
+				{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: width}},
+			}},
+		}}},
+	}
+}

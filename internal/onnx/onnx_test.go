@@ -1,0 +1,278 @@
+package onnx
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/advancedclimatesystems/gonnx"
+	gonnxpb "github.com/advancedclimatesystems/gonnx/onnx"
+	"github.com/advancedclimatesystems/gonnx/ops"
+	"gorgonia.org/tensor"
+
+	"github.com/lepton-cli/lepton/internal/classifier"
+	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/model"
+)
+
+func testModel(t *testing.T, act string, hidden []int, seed uint64) *classifier.Model {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Model.Hidden = hidden
+	cfg.Model.Activation = act
+	cfg.Model.LeakySlope = 0.1
+	p, err := model.NewParams(classifier.SpecOf(cfg.Model), seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 9))
+	for i := range p.Layers {
+		for j := range p.Layers[i].B {
+			p.Layers[i].B[j] = float32(rng.NormFloat64() * 0.1)
+		}
+	}
+	stats := data.Stats{Mean: [3]float32{0.4914, 0.4822, 0.4465}, Std: [3]float32{0.2470, 0.2435, 0.2616}}
+	return classifier.New(&cfg, p, stats, data.DefaultClasses())
+}
+
+// images returns n random images in CIFAR layout.
+func images(n int, seed uint64) [][]byte {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = make([]byte, data.ImageSize)
+		for j := range out[i] {
+			out[i][j] = byte(rng.IntN(256))
+		}
+	}
+	return out
+}
+
+// leptonOutputs runs the classifier on imgs: logits and probabilities.
+func leptonOutputs(t *testing.T, m *classifier.Model, imgs [][]byte) (logits [][]float32, probs [][]float64) {
+	t.Helper()
+	err := m.Logits(context.Background(), len(imgs),
+		func(i int, dst []float32) { m.Stats.Normalize(dst, imgs[i]) },
+		func(i int, l []float32) {
+			logits = append(logits, append([]float32(nil), l...))
+			probs = append(probs, classifier.Softmax(l))
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return logits, probs
+}
+
+// runONNX runs the serialized model in gonnx on imgs (pixels/255).
+func runONNX(t *testing.T, b []byte, imgs [][]byte) (logits, probs []float32) {
+	t.Helper()
+	mdl, err := gonnx.NewModelFromBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := mdl.GetOperator
+	mdl.GetOperator = func(op string) (ops.Operator, error) {
+		if op == "LeakyRelu" { // not in gonnx v1.1.0's opset 13
+			return &leakyRelu{}, nil
+		}
+		return get(op)
+	}
+	x := make([]float32, 0, len(imgs)*data.ImageSize)
+	for _, img := range imgs {
+		for _, v := range img {
+			x = append(x, float32(v)/255)
+		}
+	}
+	out, err := mdl.Run(gonnx.Tensors{Input: tensor.New(tensor.WithShape(len(imgs), data.ImageSize), tensor.WithBacking(x))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[Logits].Data().([]float32), out[Probabilities].Data().([]float32)
+}
+
+// TestMatchesClassifier exports models of every activation and runs them
+// in gonnx: probabilities must match lepton's within 1e-5 (logits within
+// 1e-5 with the normalization nodes, 1e-4 folded).
+func TestMatchesClassifier(t *testing.T) {
+	tests := []struct {
+		act    string
+		hidden []int
+		fold   bool
+	}{
+		{"relu", []int{128, 64, 32, 16}, false},
+		{"tanh", []int{64}, false},
+		{"sigmoid", []int{32, 32}, false},
+		{"leaky_relu", []int{48, 24}, false},
+		{"relu", nil, false},
+		{"relu", []int{128, 64, 32, 16}, true},
+		{"leaky_relu", []int{48, 24}, true},
+	}
+	imgs := images(16, 3)
+	for i, tc := range tests {
+		t.Run(fmt.Sprintf("%s %v fold=%v", tc.act, tc.hidden, tc.fold), func(t *testing.T) {
+			m := testModel(t, tc.act, tc.hidden, uint64(i+1))
+			defer m.Close()
+			b, err := Marshal(m, Options{ProducerVersion: "test", Fold: tc.fold})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantLogits, wantProbs := leptonOutputs(t, m, imgs)
+			logits, probs := runONNX(t, b, imgs)
+			var maxP, maxL float64
+			for n := range imgs {
+				for c := range 10 {
+					maxP = math.Max(maxP, math.Abs(float64(probs[n*10+c])-wantProbs[n][c]))
+					maxL = math.Max(maxL, math.Abs(float64(logits[n*10+c]-wantLogits[n][c])))
+				}
+			}
+			t.Logf("max |p_onnx - p_lepton| = %.3g, max logit diff = %.3g", maxP, maxL)
+			if maxP >= 1e-5 {
+				t.Errorf("probabilities differ by %g, want < 1e-5", maxP)
+			}
+			if tol := map[bool]float64{false: 1e-5, true: 1e-4}[tc.fold]; maxL >= tol {
+				t.Errorf("logits differ by %g, want < %g", maxL, tol)
+			}
+		})
+	}
+}
+
+// TestRealImages compares on CIFAR-10 test images when the data is here.
+func TestRealImages(t *testing.T) {
+	dir := os.Getenv("LEPTON_DATA_DIR")
+	if dir == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("LEPTON_DATA_DIR is not set")
+		}
+		t.Skip("LEPTON_DATA_DIR is not set")
+	}
+	test, err := data.LoadTest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imgs [][]byte
+	for i := range 64 {
+		imgs = append(imgs, test.Image(i))
+	}
+	m := testModel(t, "relu", []int{128, 64, 32, 16}, 11)
+	m.Stats = data.ComputeStats(test)
+	b, err := Marshal(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want := leptonOutputs(t, m, imgs)
+	_, probs := runONNX(t, b, imgs)
+	for n := range imgs {
+		for c := range 10 {
+			if d := math.Abs(float64(probs[n*10+c]) - want[n][c]); d >= 1e-5 {
+				t.Fatalf("image %d class %d: |diff| %g", n, c, d)
+			}
+		}
+	}
+}
+
+func TestExportFile(t *testing.T) {
+	m := testModel(t, "relu", []int{16}, 5)
+	path := filepath.Join(t.TempDir(), "model.onnx")
+	if err := Export(path, m, Options{ProducerVersion: "v9", Source: "best.safetensors"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := gonnx.ModelProtoFromBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, n := range mp.Graph.Node {
+		ops = append(ops, n.OpType)
+	}
+	if got := strings.Join(ops, " "); got != "Sub Div Gemm Relu Gemm Softmax" {
+		t.Errorf("nodes %s", got)
+	}
+	folded, err := Build(m, Options{Fold: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(folded.Graph.Node); n != 4 || folded.Graph.Node[0].Input[0] != Input {
+		t.Errorf("folded graph has %d nodes, first %v", n, folded.Graph.Node[0])
+	}
+	if mp.IrVersion != IRVersion || mp.OpsetImport[0].Version != Opset || mp.ProducerName != "lepton" || mp.ProducerVersion != "v9" {
+		t.Errorf("header: ir %d opset %v producer %s %s", mp.IrVersion, mp.OpsetImport, mp.ProducerName, mp.ProducerVersion)
+	}
+	if !strings.Contains(mp.DocString, "best.safetensors") {
+		t.Errorf("doc string %q", mp.DocString)
+	}
+	meta := map[string]string{}
+	for _, kv := range mp.MetadataProps {
+		meta[kv.Key] = kv.Value
+	}
+	if meta["classes"] != `["airplane","automobile","bird","cat","deer","dog","frog","horse","ship","truck"]` {
+		t.Errorf("classes metadata %q", meta["classes"])
+	}
+	in := mp.Graph.Input[0].Type.GetTensorType().Shape.Dim
+	if mp.Graph.Input[0].Name != Input || in[0].GetDimParam() != "N" || in[1].GetDimValue() != 3072 {
+		t.Errorf("input %v", mp.Graph.Input[0])
+	}
+	// Deterministic bytes.
+	again, _ := Marshal(m, Options{ProducerVersion: "v9", Source: "best.safetensors"})
+	if string(again) != string(b) {
+		t.Error("two exports of one model differ")
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	m := testModel(t, "relu", []int{8}, 1)
+	m.Classes = m.Classes[:9]
+	if _, err := Build(m, Options{}); err == nil || !strings.Contains(err.Error(), "9 class names for 10 outputs") {
+		t.Errorf("err %v", err)
+	}
+	m = testModel(t, "relu", []int{8}, 1)
+	m.Spec.Activation = "swish"
+	if _, err := Build(m, Options{}); err == nil || !strings.Contains(err.Error(), `"swish"`) {
+		t.Errorf("err %v", err)
+	}
+}
+
+// leakyRelu is ONNX LeakyRelu for gonnx, which lacks it.
+type leakyRelu struct{ alpha float32 }
+
+func (l *leakyRelu) String() string { return "leakyrelu operator" }
+
+func (l *leakyRelu) Init(n *gonnxpb.NodeProto) error {
+	l.alpha = 0.01
+	for _, a := range n.GetAttribute() {
+		if a.GetName() == "alpha" {
+			l.alpha = a.GetF()
+		}
+	}
+	return nil
+}
+
+func (l *leakyRelu) Apply(in []tensor.Tensor) ([]tensor.Tensor, error) {
+	x := in[0].Data().([]float32)
+	y := make([]float32, len(x))
+	for i, v := range x {
+		if v < 0 {
+			v *= l.alpha
+		}
+		y[i] = v
+	}
+	return []tensor.Tensor{tensor.New(tensor.WithShape(in[0].Shape().Clone()...), tensor.WithBacking(y))}, nil
+}
+
+func (l *leakyRelu) GetMinInputs() int { return 1 }
+func (l *leakyRelu) GetMaxInputs() int { return 1 }
+func (l *leakyRelu) GetInputTypeConstraints() [][]tensor.Dtype {
+	return [][]tensor.Dtype{{tensor.Float32}}
+}
+func (l *leakyRelu) ValidateInputs(in []tensor.Tensor) ([]tensor.Tensor, error) {
+	return ops.ValidateInputs(l, in)
+}

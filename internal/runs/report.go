@@ -1,0 +1,116 @@
+package runs
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lepton-cli/lepton/internal/plot"
+)
+
+// Files that Summarize draws into the run directory.
+const (
+	CurvesFile    = "curves.png"    // loss, accuracy and learning rate per epoch
+	ConfusionFile = "confusion.png" // the best checkpoint's test confusion matrix
+)
+
+// Summary is a run's summary as "lepton report" prints it, with the
+// figures it drew.
+type Summary struct {
+	Run
+	TestLoss  *float64 `json:"test_loss"`
+	TestTopK  *float64 `json:"test_top_k_accuracy"`
+	TopK      int      `json:"top_k,omitempty"`
+	Curves    string   `json:"curves,omitempty"`    // path of curves.png, if drawn
+	Confusion string   `json:"confusion,omitempty"` // path of confusion.png, if drawn
+}
+
+// Summarize reads the run in dir and redraws its figures there:
+// curves.png from metrics.csv (when it has epochs) and confusion.png from
+// report.json's test confusion matrix (when the run has one). Both are
+// written atomically.
+func Summarize(dir string) (*Summary, error) {
+	r, err := Read(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{Run: *r}
+	if len(r.History) > 0 {
+		s.Curves = filepath.Join(dir, CurvesFile)
+		if err := plot.Curves(s.Curves, PlotHistory(r.History)); err != nil {
+			return nil, err
+		}
+	}
+	if rep := r.Report; rep != nil && rep.Test.Count > 0 {
+		s.TestLoss, s.TestTopK, s.TopK = ptr(rep.TestLoss), ptr(rep.Test.TopKAccuracy), rep.Test.TopK
+		names := make([]string, len(rep.Test.ConfusionMatrix))
+		for i := range names {
+			names[i] = fmt.Sprint(i)
+			if i < len(rep.Test.Classes) {
+				names[i] = rep.Test.Classes[i].Name
+			}
+		}
+		if len(names) > 0 {
+			s.Confusion = filepath.Join(dir, ConfusionFile)
+			if err := plot.Confusion(s.Confusion, names, rep.Test.ConfusionMatrix); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// WriteText writes the summary as aligned "key: value" lines.
+func (s *Summary) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	line := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	line("run", s.Dir)
+	line("config", cmp.Or(s.Config, "-"))
+	line("status", s.Status)
+	line("epochs", fmt.Sprint(s.Epochs))
+	best := num(s.BestValAcc, 4)
+	if s.BestValAcc != nil && s.BestEpoch > 0 {
+		best += fmt.Sprintf(" (epoch %d)", s.BestEpoch)
+	}
+	line("best val acc", best)
+	test := num(s.TestAcc, 4)
+	if s.TestTopK != nil {
+		test += fmt.Sprintf(" (top-%d %.4f, loss %.4f)", s.TopK, *s.TestTopK, *s.TestLoss)
+	}
+	line("test acc", test)
+	t := "-"
+	if s.Minutes != nil {
+		t = fmt.Sprintf("%.1f min", *s.Minutes)
+		if s.Epochs > 0 {
+			t += fmt.Sprintf(" (%.1f s/epoch)", *s.Minutes*60/float64(s.Epochs))
+		}
+	}
+	line("time", t)
+	var figs []string
+	for _, f := range []string{s.Curves, s.Confusion} {
+		if f != "" {
+			figs = append(figs, f)
+		}
+	}
+	line("figures", cmp.Or(strings.Join(figs, " "), "-"))
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// WriteJSON writes the summary as one indented JSON object.
+func (s *Summary) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode summary: %w", err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
