@@ -1,15 +1,22 @@
-// Package evaluate measures a checkpoint on the CIFAR-10 test set: the
-// logic behind "lepton eval".
+// Package evaluate measures a checkpoint on the CIFAR-10 test set or on a
+// folder of labelled images: the logic behind "lepton eval".
 package evaluate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/metrics"
+	"github.com/lepton-cli/lepton/internal/plot"
+	"github.com/lepton-cli/lepton/internal/predict"
 )
 
 // Formats lists the output formats of Run.
@@ -18,24 +25,40 @@ var Formats = []string{"text", "json", "csv"}
 // Options configure an evaluation.
 type Options struct {
 	Checkpoint string
-	DataDir    string
-	Output     string // text, json or csv
-	TopK       int    // k of the top-k accuracy (default 3)
-	Stdout     io.Writer
+	DataDir    string // CIFAR-10 data, for the test set
+	// Images, when set, is a folder laid out Images/<class name>/<image
+	// files> that replaces the test set; see LoadImageFolder.
+	Images  string
+	Output  string // text, json or csv
+	TopK    int    // k of the top-k accuracy (default 3)
+	Plot    string // when set, the confusion matrix heatmap is written there (PNG)
+	Workers int    // image decoding goroutines for Images (default GOMAXPROCS)
+	Stdout  io.Writer
+	Stderr  io.Writer // unreadable images and the written plot are reported here
 }
 
-// Run evaluates opts.Checkpoint on the test set and writes the report to Stdout.
+// Run evaluates opts.Checkpoint on the test set (or opts.Images) and
+// writes the report to Stdout.
 func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 	write, err := writer(opts.Output)
 	if err != nil {
 		return nil, err
+	}
+	stderr := opts.Stderr
+	if stderr == nil {
+		stderr = io.Discard
 	}
 	m, _, err := classifier.Load(opts.Checkpoint)
 	if err != nil {
 		return nil, err
 	}
 	defer m.Close()
-	test, err := data.LoadTest(opts.DataDir)
+	var ds *data.Dataset
+	if opts.Images != "" {
+		ds, err = LoadImageFolder(ctx, opts.Images, m.Classes, opts.Workers, stderr)
+	} else {
+		ds, err = data.LoadTest(opts.DataDir)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -43,15 +66,94 @@ func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 	if k <= 0 {
 		k = 3
 	}
-	res, err := m.Evaluate(ctx, test, k)
+	res, err := m.Evaluate(ctx, ds, k)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Plot != "" {
+		if err := plot.Confusion(opts.Plot, m.Classes, res.Report.ConfusionMatrix); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "lepton: wrote the confusion matrix to %s\n", opts.Plot)
 	}
 	if err := write(res.Report, opts.Stdout); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)
 	}
 	return &res.Report, nil
 }
+
+// LoadImageFolder reads a labelled image folder laid out
+// dir/<class name>/<image files>: every sub-folder must be named after one
+// of classes (hidden ones, starting with ".", are skipped) and is searched
+// recursively for .png, .jpg, .jpeg and .gif files, which are decoded in
+// parallel and converted to 32x32 like "lepton predict" does. The dataset's
+// labels are the class indexes in classes. Class folders may be missing or
+// empty. An unknown folder, an image directly in dir or any unreadable image
+// is an error (each unreadable image is also reported on stderr).
+func LoadImageFolder(ctx context.Context, dir string, classes []string, workers int, stderr io.Writer) (*data.Dataset, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--images: %w", err)
+	}
+	var paths []string
+	var labels []uint8
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		info, err := os.Stat(path) // follows a symlinked class folder
+		if err != nil {
+			return nil, fmt.Errorf("--images: %w", err)
+		}
+		if !info.IsDir() {
+			if predict.IsImage(e.Name()) {
+				return nil, fmt.Errorf("--images: %s is not in a class folder (want %s/<class name>/<images>)", path, dir)
+			}
+			continue
+		}
+		label := slices.Index(classes, e.Name())
+		if label < 0 {
+			return nil, fmt.Errorf("--images: folder %s is not a class of the checkpoint (classes: %s)", path, strings.Join(classes, ", "))
+		}
+		if label > 255 {
+			return nil, fmt.Errorf("--images: class %s has label %d, more than 255 classes are not supported", e.Name(), label)
+		}
+		files, err := predict.FindImages(path)
+		if err != nil {
+			return nil, fmt.Errorf("--images: %w", err)
+		}
+		paths = append(paths, files...)
+		for range files {
+			labels = append(labels, uint8(label))
+		}
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("--images: no image files (%s) under %s/<class name>/", strings.Join(predict.ImageExtensions(), " "), dir)
+	}
+	ds := &data.Dataset{Images: make([]byte, len(paths)*data.ImageSize), Labels: labels, Classes: slices.Clone(classes)}
+	failed := 0
+	err = predict.DecodeFiles(ctx, paths, workers, func(i int, img []byte, err error) error {
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "lepton: %v\n", err)
+			return nil
+		}
+		copy(ds.Images[i*data.ImageSize:], img)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if failed > 0 {
+		return nil, fmt.Errorf("--images: %d of %d images under %s could not be read: %w", failed, len(paths), dir, ErrUnreadable)
+	}
+	return ds, nil
+}
+
+// ErrUnreadable is wrapped when images of an --images folder could not be
+// read; each was reported on stderr.
+var ErrUnreadable = errors.New("unreadable images")
 
 func writer(format string) (func(metrics.Report, io.Writer) error, error) {
 	switch format {

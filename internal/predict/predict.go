@@ -1,14 +1,26 @@
 // Package predict classifies image files with a trained checkpoint: the
 // logic behind "lepton predict".
+//
+// Inputs are files, directories (walked recursively for image files),
+// lists of paths (--files-from) and standard input. Images are decoded by
+// a pool of worker goroutines while earlier ones go through the network in
+// batches; results are written in input order.
 package predict
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
+	"slices"
 	"sort"
+	"strconv"
+	"sync"
 
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/imaging"
@@ -17,18 +29,46 @@ import (
 // ErrSomeFailed is returned when at least one input could not be classified.
 var ErrSomeFailed = errors.New("some inputs could not be classified")
 
-// chunk is how many images are decoded before a batched forward pass.
+// Formats lists the output formats of Run.
+var Formats = []string{"text", "json", "csv"}
+
+// chunk is how many inputs are collected before a batched forward pass.
 const chunk = classifier.InferenceBatch
 
 // Options configure a prediction.
 type Options struct {
-	Model  *classifier.Model
-	Paths  []string // image files; "-" reads one image from Stdin
-	TopK   int      // classes shown per image (default 3)
-	Output string   // text or json (JSON Lines)
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+	Model *classifier.Model
+	// Paths are image files, directories (walked recursively for files
+	// with an image extension, in sorted order) or "-", one image read
+	// from Stdin.
+	Paths []string
+	// FilesFrom names a file listing more paths, one a line (blank lines
+	// are skipped); "-" reads the list from Stdin. Its paths come after
+	// Paths and are expanded the same way.
+	FilesFrom string
+	TopK      int    // classes shown per image (default 3)
+	Output    string // text, json (JSON Lines) or csv
+	Logits    bool   // add the raw logits to json and csv output
+	Workers   int    // decoding goroutines (default GOMAXPROCS)
+	Stdin     io.Reader
+	Stdout    io.Writer
+	Stderr    io.Writer
+}
+
+// Check reports options that cannot work together: an unknown output
+// format, --logits with text output, or standard input used both for an
+// image and for the path list.
+func (o Options) Check() error {
+	if o.Output != "" && !slices.Contains(Formats, o.Output) {
+		return fmt.Errorf("--output %q: want one of text, json, csv", o.Output)
+	}
+	if o.Logits && (o.Output == "" || o.Output == "text") {
+		return errors.New("--logits needs --output json or csv")
+	}
+	if o.FilesFrom == "-" && slices.Contains(o.Paths, "-") {
+		return errors.New(`standard input cannot be both an image ("-") and the --files-from list`)
+	}
+	return nil
 }
 
 // Class is one class and its probability.
@@ -37,77 +77,318 @@ type Class struct {
 	Probability float64 `json:"probability"`
 }
 
-// Result is the prediction for one input.
+// Result is the prediction for one input: its top classes, the raw logits
+// when asked for, or why it could not be classified.
 type Result struct {
-	Path  string  `json:"path"`
-	Top   []Class `json:"top,omitempty"`
-	Error string  `json:"error,omitempty"`
+	Path   string    `json:"path"`
+	Top    []Class   `json:"top,omitempty"`
+	Logits []float32 `json:"logits,omitempty"`
+	Error  string    `json:"error,omitempty"`
 }
 
-// Run classifies every path and writes one line per input. Inputs that
+// Run classifies every input and writes one line (text), JSON object (json)
+// or row (csv, after a header) per input, in input order. Inputs that
 // cannot be read or decoded are reported on Stderr (and as error objects in
-// JSON mode) and the others are still classified; Run then returns an error
-// wrapping ErrSomeFailed.
+// JSON, error cells in CSV) and the others are still classified; Run then
+// returns an error wrapping ErrSomeFailed.
+//
+// The CSV header is path,class,probability, then class_N,probability_N for
+// the N-th most likely class up to the top-k, then (with Logits) one
+// logit_<class> column per class in class order, then error.
 func Run(ctx context.Context, opts Options) error {
-	if opts.Output != "" && opts.Output != "text" && opts.Output != "json" {
-		return fmt.Errorf("--output %q: want text or json", opts.Output)
+	if err := opts.Check(); err != nil {
+		return err
 	}
+	m := opts.Model
 	k := opts.TopK
 	if k <= 0 {
 		k = 3
 	}
-	k = min(k, len(opts.Model.Classes))
-	failed := 0
-	for start := 0; start < len(opts.Paths); start += chunk {
-		paths := opts.Paths[start:min(start+chunk, len(opts.Paths))]
-		results := make([]Result, len(paths))
-		var images [][]byte
-		var slots []int
-		for i, p := range paths {
-			results[i].Path = p
-			img, err := load(p, opts.Stdin)
-			if err != nil {
-				results[i].Error = err.Error()
-				continue
-			}
-			images = append(images, img)
-			slots = append(slots, i)
+	k = min(k, len(m.Classes))
+	inputs, err := Inputs(opts.Paths, opts.FilesFrom, opts.Stdin)
+	if err != nil {
+		return err
+	}
+	w, err := newWriter(opts.Stdout, opts.Output, m.Classes, k, opts.Logits)
+	if err != nil {
+		return err
+	}
+	stdin := &lockedReader{r: opts.Stdin}
+	load := func(in Input) ([]byte, error) {
+		if in.Err != nil {
+			return nil, in.Err
 		}
-		m := opts.Model
+		return load(in.Path, stdin)
+	}
+
+	failed := 0
+	var batch []Result
+	var images [][]byte
+	var slots []int
+	flush := func() error {
 		err := m.Logits(ctx, len(images),
 			func(i int, dst []float32) { m.Stats.Normalize(dst, images[i]) },
-			func(i int, logits []float32) { results[slots[i]].Top = top(m.Classes, logits, k) })
+			func(i int, logits []float32) {
+				r := &batch[slots[i]]
+				r.Top = top(m.Classes, logits, k)
+				if opts.Logits {
+					r.Logits = slices.Clone(logits)
+				}
+			})
 		if err != nil {
 			return err
 		}
-		for _, r := range results {
+		for _, r := range batch {
 			if r.Error != "" {
 				failed++
 				fmt.Fprintf(opts.Stderr, "lepton: %s\n", r.Error)
 			}
-			if err := write(opts.Stdout, opts.Output, r); err != nil {
+			if err := w.write(r); err != nil {
 				return fmt.Errorf("write prediction: %w", err)
 			}
 		}
+		if err := w.flush(); err != nil {
+			return fmt.Errorf("write prediction: %w", err)
+		}
+		batch, images, slots = batch[:0], images[:0], slots[:0]
+		return nil
+	}
+	err = decodeOrdered(ctx, inputs, opts.Workers, load, func(i int, img []byte, err error) error {
+		r := Result{Path: inputs[i].Path}
+		if err != nil {
+			r.Error = err.Error()
+		} else {
+			slots = append(slots, len(batch))
+			images = append(images, img)
+		}
+		batch = append(batch, r)
+		if len(batch) == chunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d inputs: %w", failed, len(opts.Paths), ErrSomeFailed)
+		return fmt.Errorf("%d of %d inputs: %w", failed, len(inputs), ErrSomeFailed)
 	}
 	return nil
 }
 
-func load(path string, stdin io.Reader) ([]byte, error) {
+// Input is one image to classify, or a path that could not be expanded
+// (Err set: an unreadable or image-less directory).
+type Input struct {
+	Path string
+	Err  error
+}
+
+// Inputs expands paths and the --files-from list (filesFrom; "-" reads
+// stdin) into the images to classify, in order: files and "-" are kept,
+// directories are replaced by the image files under them (sorted). A
+// directory that cannot be walked or holds no image is kept as an Input
+// with Err set. Only a failure to read the list itself is an error.
+func Inputs(paths []string, filesFrom string, stdin io.Reader) ([]Input, error) {
+	all := slices.Clone(paths)
+	if filesFrom != "" {
+		listed, err := readList(filesFrom, stdin)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, listed...)
+	}
+	var out []Input
+	for _, p := range all {
+		if p == "-" {
+			out = append(out, Input{Path: p})
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil || !info.IsDir() {
+			out = append(out, Input{Path: p}) // the loader reports the error
+			continue
+		}
+		files, err := FindImages(p)
+		switch {
+		case err != nil:
+			out = append(out, Input{Path: p, Err: err})
+		case len(files) == 0:
+			out = append(out, Input{Path: p, Err: fmt.Errorf("%s: no image files (%s) in the directory", p, extList())})
+		}
+		for _, f := range files {
+			out = append(out, Input{Path: f})
+		}
+	}
+	return out, nil
+}
+
+// readList reads a --files-from list: one path a line, blank lines and
+// trailing carriage returns ignored.
+func readList(name string, stdin io.Reader) ([]string, error) {
+	var r io.Reader
+	if name == "-" {
+		if stdin == nil {
+			return nil, errors.New("--files-from -: no standard input")
+		}
+		r = stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("--files-from: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if line != "" {
+			out = append(out, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--files-from %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// lockedReader serializes reads of standard input by concurrent decoders.
+type lockedReader struct {
+	mu   sync.Mutex
+	r    io.Reader
+	used bool
+}
+
+func load(path string, stdin *lockedReader) ([]byte, error) {
 	if path != "-" {
 		return imaging.LoadFile(path, imaging.MaxPixels)
 	}
-	if stdin == nil {
+	stdin.mu.Lock()
+	defer stdin.mu.Unlock()
+	if stdin.r == nil {
 		return nil, errors.New("-: no standard input")
 	}
-	img, err := imaging.Decode(stdin, imaging.MaxPixels)
+	if stdin.used {
+		return nil, errors.New("-: standard input was already read")
+	}
+	stdin.used = true
+	img, err := imaging.Decode(stdin.r, imaging.MaxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("-: %w", err)
 	}
 	return imaging.ToCIFAR(img), nil
+}
+
+// decodeOrdered loads every input with workers goroutines (GOMAXPROCS if
+// workers <= 0) and hands the results to yield in input order, keeping at
+// most a few batches decoded ahead. It stops at the first error of yield or
+// when ctx is done.
+func decodeOrdered(ctx context.Context, inputs []Input, workers int, load func(Input) ([]byte, error), yield func(i int, img []byte, err error) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type result struct {
+		img []byte
+		err error
+	}
+	type job struct {
+		i   int
+		out chan result
+	}
+	jobs := make(chan job)
+	pending := make(chan chan result, 2*chunk) // in input order
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // producer
+		defer wg.Done()
+		defer close(jobs)
+		defer close(pending)
+		for i := range inputs {
+			ch := make(chan result, 1)
+			select {
+			case pending <- ch:
+			case <-done:
+				return
+			}
+			select {
+			case jobs <- job{i, ch}:
+			case <-done:
+				return
+			}
+		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				img, err := load(inputs[j.i])
+				j.out <- result{img, err}
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer close(done)
+	i := 0
+	for ch := range pending {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := <-ch
+		if err := yield(i, r.img, r.err); err != nil {
+			return err
+		}
+		i++
+	}
+	return ctx.Err()
+}
+
+// DecodeFiles loads the image files at paths into the CIFAR layout with
+// workers goroutines (GOMAXPROCS if workers <= 0) and hands each result to
+// yield in path order. It stops at the first error of yield or when ctx is
+// done.
+func DecodeFiles(ctx context.Context, paths []string, workers int, yield func(i int, img []byte, err error) error) error {
+	inputs := make([]Input, len(paths))
+	for i, p := range paths {
+		inputs[i] = Input{Path: p}
+	}
+	load := func(in Input) ([]byte, error) { return imaging.LoadFile(in.Path, imaging.MaxPixels) }
+	return decodeOrdered(ctx, inputs, workers, load, yield)
+}
+
+// FindImages returns the files under dir, recursively, whose extension is
+// an image one (.png, .jpg, .jpeg, .gif, in any case), sorted by path.
+// Symbolic links to files are included; links to directories are not
+// followed.
+func FindImages(dir string) ([]string, error) {
+	var out []string
+	err := walk(dir, func(path string) { out = append(out, path) })
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// extList is the image extensions for messages.
+func extList() string {
+	s := ""
+	for i, e := range imageExts {
+		if i > 0 {
+			s += " "
+		}
+		s += e
+	}
+	return s
 }
 
 func top(classes []string, logits []float32, k int) []Class {
@@ -124,14 +405,73 @@ func top(classes []string, logits []float32, k int) []Class {
 	return out
 }
 
-func write(w io.Writer, format string, r Result) error {
-	if format == "json" {
+// writer writes results in one output format.
+type writer struct {
+	format  string
+	w       *bufio.Writer
+	csv     *csv.Writer
+	classes []string
+	k       int
+	logits  bool
+}
+
+func newWriter(w io.Writer, format string, classes []string, k int, logits bool) (*writer, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	wr := &writer{format: format, w: bw, classes: classes, k: k, logits: logits}
+	if format == "csv" {
+		wr.csv = csv.NewWriter(bw)
+		if err := wr.csv.Write(CSVHeader(classes, k, logits)); err != nil {
+			return nil, fmt.Errorf("write prediction: %w", err)
+		}
+	}
+	return wr, nil
+}
+
+// CSVHeader returns the header row of CSV output for top-k predictions
+// over classes: path,class,probability,class_2,probability_2,...,
+// [logit_<class>,...,]error.
+func CSVHeader(classes []string, k int, logits bool) []string {
+	h := []string{"path", "class", "probability"}
+	for i := 2; i <= k; i++ {
+		h = append(h, "class_"+strconv.Itoa(i), "probability_"+strconv.Itoa(i))
+	}
+	if logits {
+		for _, c := range classes {
+			h = append(h, "logit_"+c)
+		}
+	}
+	return append(h, "error")
+}
+
+func (w *writer) write(r Result) error {
+	switch w.format {
+	case "json":
 		b, err := json.Marshal(r)
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
+		b = append(b, '\n')
+		_, err = w.w.Write(b)
 		return err
+	case "csv":
+		row := []string{r.Path}
+		for i := range w.k {
+			if i < len(r.Top) {
+				row = append(row, r.Top[i].Class, strconv.FormatFloat(r.Top[i].Probability, 'g', -1, 64))
+			} else {
+				row = append(row, "", "")
+			}
+		}
+		if w.logits {
+			for i := range w.classes {
+				if i < len(r.Logits) {
+					row = append(row, strconv.FormatFloat(float64(r.Logits[i]), 'g', -1, 32))
+				} else {
+					row = append(row, "")
+				}
+			}
+		}
+		return w.csv.Write(append(row, r.Error))
 	}
 	if r.Error != "" {
 		return nil
@@ -140,6 +480,16 @@ func write(w io.Writer, format string, r Result) error {
 	for _, c := range r.Top {
 		line += fmt.Sprintf("\t%s %.4f", c.Class, c.Probability)
 	}
-	_, err := fmt.Fprintln(w, line)
+	_, err := fmt.Fprintln(w.w, line)
 	return err
+}
+
+func (w *writer) flush() error {
+	if w.csv != nil {
+		w.csv.Flush()
+		if err := w.csv.Error(); err != nil {
+			return err
+		}
+	}
+	return w.w.Flush()
 }
