@@ -1,6 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/lepton-cli/lepton/internal/data"
@@ -13,19 +18,31 @@ type evalOptions struct {
 	Data       string
 	Output     string
 	TopK       int
+	Images     string
+	Plot       string
 }
 
 func newEvalCmd(s *streams, runF func(*evalOptions) error) *cobra.Command {
 	opts := &evalOptions{}
 	cmd := &cobra.Command{
-		Use:   "eval --checkpoint FILE",
-		Short: "Measure a checkpoint on the CIFAR-10 test set",
+		Use:   "eval --checkpoint FILE [--images DIR]",
+		Short: "Measure a checkpoint on the CIFAR-10 test set or a folder of images",
 		Long: `Measure a checkpoint on the 10,000 CIFAR-10 test images: accuracy, top-k
 accuracy, per-class precision, recall, F1 and support, macro and weighted
-averages, and the confusion matrix (rows: true class, columns: predicted).`,
+averages, and the confusion matrix (rows: true class, columns: predicted).
+
+--images DIR measures it on your own labelled images instead, laid out as
+DIR/<class name>/<image files>: each folder must be named after one of the
+checkpoint's classes (hidden folders are skipped), is searched recursively
+for .png, .jpg, .jpeg and .gif files, and its images are converted to 32x32
+like "lepton predict" does. An unknown folder name is an error.
+
+--plot FILE.png also draws the confusion matrix as a heatmap (PNG): class
+names on both axes, counts in the cells, shaded by the share of the row.`,
 		Example: `  lepton eval --checkpoint runs/mlp-20261126-120000/checkpoints/best.safetensors
   lepton eval --checkpoint run/checkpoints/best.safetensors --output json | jq .accuracy
-  lepton eval --checkpoint best.safetensors --output csv > per-class.csv`,
+  lepton eval --checkpoint best.safetensors --output csv > per-class.csv
+  lepton eval --checkpoint best.safetensors --images photos/ --plot confusion.png`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Checkpoint == "" {
@@ -34,12 +51,21 @@ averages, and the confusion matrix (rows: true class, columns: predicted).`,
 			if runF != nil {
 				return runF(opts)
 			}
+			if opts.Output != "" && !slices.Contains(evaluate.Formats, opts.Output) {
+				return usageError{fmt.Errorf("--output %q: want one of %s", opts.Output, strings.Join(evaluate.Formats, ", "))}
+			}
+			if opts.Plot != "" && !strings.EqualFold(filepath.Ext(opts.Plot), ".png") {
+				return usageError{fmt.Errorf("--plot %s: only PNG is written (want a .png file)", opts.Plot)}
+			}
 			_, err := evaluate.Run(cmd.Context(), evaluate.Options{
 				Checkpoint: opts.Checkpoint,
 				DataDir:    data.ResolveDir(opts.Data, "", s.Getenv),
+				Images:     opts.Images,
+				Plot:       opts.Plot,
 				Output:     opts.Output,
 				TopK:       opts.TopK,
 				Stdout:     s.Out,
+				Stderr:     s.Err,
 			})
 			return err
 		},
@@ -49,5 +75,7 @@ averages, and the confusion matrix (rows: true class, columns: predicted).`,
 	f.StringVar(&opts.Data, "data", "", "CIFAR-10 data `dir` or cifar-10-binary.tar.gz")
 	f.StringVar(&opts.Output, "output", "text", "output `format`: text, json or csv")
 	f.IntVar(&opts.TopK, "top-k", 3, "k of the top-k accuracy")
+	f.StringVar(&opts.Images, "images", "", "measure on `dir`/<class name>/<images> instead of the test set")
+	f.StringVar(&opts.Plot, "plot", "", "also write the confusion matrix heatmap to `file` (PNG)")
 	return cmd
 }

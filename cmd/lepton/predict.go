@@ -17,28 +17,46 @@ type predictOptions struct {
 	Runs       string
 	TopK       int
 	Output     string
+	FilesFrom  string
+	Logits     bool
+	Workers    int
 	Paths      []string
 }
 
 func newPredictCmd(s *streams, runF func(*predictOptions) error) *cobra.Command {
 	opts := &predictOptions{}
 	cmd := &cobra.Command{
-		Use:   "predict [--checkpoint FILE] IMAGE...",
+		Use:   "predict [--checkpoint FILE] IMAGE|DIR...",
 		Short: "Classify image files",
 		Long: `Classify PNG, JPEG or GIF images of any size: each is converted to RGB,
 resized to 32x32 and normalized like the training data. One line per image
 with its top-k classes; "-" reads one image from stdin.
 
+A directory is searched recursively for .png, .jpg, .jpeg and .gif files
+(any case), classified in sorted path order. --files-from FILE reads more
+paths (files or directories), one a line, from FILE or, with "-", from
+stdin. Images are decoded in parallel (--workers, default: all cores) and
+classified in batches; the output keeps the input order.
+
+Output formats (--output):
+  text  path, then "class probability" per top-k class, tab-separated
+  json  JSON Lines: {"path","top":[{"class","probability"}...]}, plus
+        "logits" (raw scores in class order) with --logits, or "error"
+  csv   header path,class,probability,class_2,probability_2,... up to the
+        top-k, then logit_<class> columns with --logits, then error
+
 Without --checkpoint, lepton uses $LEPTON_CHECKPOINT, else the best
 checkpoint of the newest finished run under --runs, and says which on stderr.
-Files that cannot be read are reported on stderr, the others are still
-classified, and the exit status is then 1.`,
+Files that cannot be read are reported on stderr (and as "error" in JSON and
+CSV), the others are still classified, and the exit status is then 1.`,
 		Example: `  lepton predict image.png
   lepton predict --checkpoint run/checkpoints/best.safetensors --top-k 5 *.jpg
-  curl -s https://example.com/cat.jpg | lepton predict --output json -`,
+  curl -s https://example.com/cat.jpg | lepton predict --output json -
+  lepton predict --output csv photos/ > predictions.csv
+  find /data -name '*.png' | lepton predict --files-from - --output json --logits`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("no images given")}
+			if len(args) == 0 && opts.FilesFrom == "" {
+				return usageError{fmt.Errorf("no images given (arguments or --files-from)")}
 			}
 			return nil
 		},
@@ -46,6 +64,14 @@ classified, and the exit status is then 1.`,
 			opts.Paths = args
 			if runF != nil {
 				return runF(opts)
+			}
+			popts := predict.Options{
+				Paths: opts.Paths, FilesFrom: opts.FilesFrom, TopK: opts.TopK, Output: opts.Output,
+				Logits: opts.Logits, Workers: opts.Workers,
+				Stdin: s.In, Stdout: s.Out, Stderr: s.Err,
+			}
+			if err := popts.Check(); err != nil {
+				return usageError{err}
 			}
 			path, err := resolveCheckpoint(s, opts)
 			if err != nil {
@@ -56,10 +82,8 @@ classified, and the exit status is then 1.`,
 				return checkpointError{err}
 			}
 			defer m.Close()
-			err = predict.Run(cmd.Context(), predict.Options{
-				Model: m, Paths: opts.Paths, TopK: opts.TopK, Output: opts.Output,
-				Stdin: s.In, Stdout: s.Out, Stderr: s.Err,
-			})
+			popts.Model = m
+			err = predict.Run(cmd.Context(), popts)
 			if errors.Is(err, predict.ErrSomeFailed) {
 				return silentError{err} // each failed input was reported on its own line
 			}
@@ -70,7 +94,10 @@ classified, and the exit status is then 1.`,
 	f.StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint `file` (default $LEPTON_CHECKPOINT, else the newest run's best)")
 	f.StringVar(&opts.Runs, "runs", "runs", "`dir` searched for the newest finished run")
 	f.IntVarP(&opts.TopK, "top-k", "k", 3, "classes shown per image")
-	f.StringVar(&opts.Output, "output", "text", "output `format`: text or json (JSON Lines)")
+	f.StringVar(&opts.Output, "output", "text", "output `format`: text, json (JSON Lines) or csv")
+	f.StringVar(&opts.FilesFrom, "files-from", "", "read more image paths, one a line, from `file` (\"-\": stdin)")
+	f.BoolVar(&opts.Logits, "logits", false, "add the raw logits (json and csv output)")
+	f.IntVar(&opts.Workers, "workers", 0, "image decoding goroutines (0: one per core)")
 	return cmd
 }
 

@@ -43,6 +43,10 @@ Data goes to stdout (text, JSON, CSV); logs and progress go to stderr.`,
 		newDataCmd(s),
 		newConfigCmd(s),
 		newVersionCmd(s),
+		newRunsCmd(s, nil),
+		newReportCmd(s, nil),
+		newExportCmd(s, nil),
+		newCompletionCmd(s),
 	)
 	return root
 }

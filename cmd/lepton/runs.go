@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lepton-cli/lepton/internal/runs"
+)
+
+// runsOptions are the flags of "lepton runs".
+type runsOptions struct {
+	Dir     string
+	Output  string
+	Sort    string
+	Reverse bool
+}
+
+func newRunsCmd(s *streams, runF func(*runsOptions) error) *cobra.Command {
+	opts := &runsOptions{}
+	cmd := &cobra.Command{
+		Use:   "runs [DIR]",
+		Short: "List the training runs under a directory",
+		Long: `List the training runs directly under DIR (default runs/): name, config,
+epochs, best validation accuracy, test accuracy, training minutes and status.
+
+Status comes from the run's report.json ("finished", "interrupted",
+"failed"); a run without report.json is "running" while the process whose
+PID its .lock file holds is alive, else "incomplete". A run whose files
+cannot be parsed is listed as "unreadable" with a warning on stderr.
+Unknown values print as "-" (text), null (JSON) or an empty cell (CSV).
+
+--sort takes any column name as printed in the text header; unknown values
+sort last either way. Output is plain text without colour (lepton never
+colours its output, so NO_COLOR needs no handling).`,
+		Example: `  lepton runs
+  lepton runs --sort test_acc --reverse
+  lepton runs experiments/ --output json | jq -r '.[] | select(.status == "finished") | .dir'
+  lepton runs --output csv > runs.csv`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Dir = "runs"
+			if len(args) == 1 {
+				opts.Dir = args[0]
+			}
+			if !slices.Contains(runs.Formats, opts.Output) {
+				return usageError{fmt.Errorf("--output %q: want one of %s", opts.Output, strings.Join(runs.Formats, ", "))}
+			}
+			if !slices.Contains(runs.Columns, opts.Sort) {
+				return usageError{fmt.Errorf("--sort %q: want one of %s", opts.Sort, strings.Join(runs.Columns, ", "))}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			list, warnings, err := runs.List(opts.Dir)
+			if err != nil {
+				return err
+			}
+			for _, w := range warnings {
+				fmt.Fprintf(s.Err, "lepton: warning: %v\n", w)
+			}
+			if err := runs.Sort(list, opts.Sort, opts.Reverse); err != nil {
+				return usageError{err}
+			}
+			return runs.Write(s.Out, list, opts.Output)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Output, "output", "text", "output `format`: text, json or csv")
+	f.StringVar(&opts.Sort, "sort", "name", "sort by `column`: "+strings.Join(runs.Columns, ", "))
+	f.BoolVar(&opts.Reverse, "reverse", false, "reverse the sort order")
+	return cmd
+}
