@@ -19,6 +19,8 @@ const (
 	ConfigFile    = "config.yaml"
 	MetricsFile   = "metrics.csv"
 	ReportFile    = "report.json"
+	CurvesFile    = "curves.png"    // loss, accuracy and learning rate per epoch
+	ConfusionFile = "confusion.png" // the final checkpoint's test confusion matrix
 	CheckpointDir = "checkpoints"
 	LastFile      = "last.safetensors"
 	BestFile      = "best.safetensors"

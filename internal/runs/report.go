@@ -10,12 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/lepton-cli/lepton/internal/plot"
-)
-
-// Files that Summarize draws into the run directory.
-const (
-	CurvesFile    = "curves.png"    // loss, accuracy and learning rate per epoch
-	ConfusionFile = "confusion.png" // the best checkpoint's test confusion matrix
+	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
 // Summary is a run's summary as "lepton report" prints it, with the
@@ -40,7 +35,7 @@ func Summarize(dir string) (*Summary, error) {
 	}
 	s := &Summary{Run: *r}
 	if len(r.History) > 0 {
-		s.Curves = filepath.Join(dir, CurvesFile)
+		s.Curves = filepath.Join(dir, rundir.CurvesFile)
 		if err := plot.Curves(s.Curves, PlotHistory(r.History)); err != nil {
 			return nil, err
 		}
@@ -55,7 +50,7 @@ func Summarize(dir string) (*Summary, error) {
 			}
 		}
 		if len(names) > 0 {
-			s.Confusion = filepath.Join(dir, ConfusionFile)
+			s.Confusion = filepath.Join(dir, rundir.ConfusionFile)
 			if err := plot.Confusion(s.Confusion, names, rep.Test.ConfusionMatrix); err != nil {
 				return nil, err
 			}

@@ -42,10 +42,6 @@ const (
 	Unreadable  = "unreadable" // report.json or metrics.csv cannot be parsed
 )
 
-// LockFile is the file a training process keeps in its run directory while
-// it runs; its first number is the process ID.
-const LockFile = ".lock"
-
 // Columns are the columns of the run table, in order; each is a valid
 // --sort key.
 var Columns = []string{"name", "config", "epochs", "best_val_acc", "test_acc", "minutes", "status"}
@@ -154,7 +150,7 @@ func Read(dir string) (*Run, error) {
 			r.Minutes = ptr(rep.TrainSeconds / 60)
 		}
 		r.Status = cmp.Or(rep.Status, Finished)
-	} else if lockAlive(filepath.Join(dir, LockFile)) {
+	} else if _, alive := rundir.Holder(dir); alive {
 		r.Status = Running
 	} else {
 		r.Status = Incomplete

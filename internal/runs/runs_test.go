@@ -127,8 +127,8 @@ func standardRuns(t *testing.T) string {
 		{name: "tanh-20261126-140000", config: "tanh", epochs: 2, seconds: 6, report: report("tanh", "failed", 2, 2, 0.40, -1, 12)},
 		{name: "old-report", config: "mlp", epochs: 3, seconds: 20, report: report("mlp", "", 3, 2, 0.40, 0.39, 60)},
 		{name: "crashed", config: "deep", epochs: 5, seconds: 60},
-		{name: "live", config: "mlp", epochs: 1, seconds: 15, lock: fmt.Sprintf("%d\nhost\n", os.Getpid())},
-		{name: "stale-lock", config: "mlp", lock: fmt.Sprintf("pid: %d", deadPID(t))},
+		{name: "live", config: "mlp", epochs: 1, seconds: 15, lock: fmt.Sprintf("%d\n", os.Getpid())},
+		{name: "stale-lock", config: "mlp", lock: fmt.Sprintf("%d\n", deadPID(t))},
 		{name: "broken", config: "mlp", epochs: 2, seconds: 3, report: "{not json"},
 	})
 }
@@ -306,20 +306,5 @@ func TestReadMetrics(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tc.want)
 			}
 		})
-	}
-}
-
-func TestFirstNumber(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int
-		ok   bool
-	}{
-		{"1234", 1234, true}, {"1234\nhost", 1234, true}, {`{"pid": 77, "started": 5}`, 77, true}, {"pid=", 0, false}, {"", 0, false},
-	}
-	for _, tc := range tests {
-		if n, ok := firstNumber([]byte(tc.in)); n != tc.want || ok != tc.ok {
-			t.Errorf("firstNumber(%q) = %d, %v", tc.in, n, ok)
-		}
 	}
 }

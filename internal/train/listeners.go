@@ -12,6 +12,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
 	"github.com/lepton-cli/lepton/internal/checkpoint"
+	"github.com/lepton-cli/lepton/internal/plot"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
@@ -164,3 +165,23 @@ func weightsOnly(ts []checkpoint.Tensor) []checkpoint.Tensor {
 
 // runFile is a path inside the run directory.
 func runFile(dir, name string) string { return filepath.Join(dir, name) }
+
+// Curves redraws the run's learning curves (loss, accuracy, learning rate
+// per epoch) into Path after every epoch.
+type Curves struct {
+	Hooks
+	Path string
+}
+
+// EpochEnd implements Listener.
+func (c *Curves) EpochEnd(l *Loop, _ EpochEvent) error {
+	return plot.Curves(c.Path, plotHistory(l.History))
+}
+
+func plotHistory(h []EpochMetrics) []plot.Epoch {
+	out := make([]plot.Epoch, len(h))
+	for i, m := range h {
+		out[i] = plot.Epoch{Epoch: m.Epoch, TrainLoss: m.TrainLoss, TrainAcc: m.TrainAcc, ValLoss: m.ValLoss, ValAcc: m.ValAcc, LR: m.LR}
+	}
+	return out
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/metrics"
 	"github.com/lepton-cli/lepton/internal/model"
+	"github.com/lepton-cli/lepton/internal/plot"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
@@ -197,7 +198,7 @@ func Run(ctx context.Context, opts Options) (dir string, err error) {
 			verb, cfg.Name, trainSet.Len(), valSet.Len(), rep.Parameters, dir)
 	}
 	ckpt := &Checkpointer{Dir: dir, Every: cfg.Train.CheckpointEvery}
-	listeners := []Listener{&MetricsCSV{Path: filepath.Join(dir, rundir.MetricsFile)}, ckpt}
+	listeners := []Listener{&MetricsCSV{Path: filepath.Join(dir, rundir.MetricsFile)}, ckpt, &Curves{Path: filepath.Join(dir, rundir.CurvesFile)}}
 	if !opts.Quiet {
 		listeners = append(listeners, &Progress{W: stderr, Interactive: opts.Interactive})
 	}
@@ -234,6 +235,9 @@ func Run(ctx context.Context, opts Options) (dir string, err error) {
 		return dir, fmt.Errorf("test best checkpoint: %w", err)
 	}
 	rep.Status, rep.Test, rep.TestLoss = StatusFinished, res.Report, res.Loss
+	if err := plot.Confusion(filepath.Join(dir, rundir.ConfusionFile), best.Classes, res.Report.ConfusionMatrix); err != nil {
+		return dir, err
+	}
 	if err := writeReport(dir, rep); err != nil {
 		return dir, err
 	}
