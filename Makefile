@@ -6,7 +6,8 @@ GO      ?= go
 BIN     := bin/lepton
 CONFIG  ?= configs/mlp.yaml
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export PATH := $(PATH):/usr/local/go/bin
 
 .PHONY: all build train test vet fmt clean

@@ -31,6 +31,8 @@ Data goes to stdout (text, JSON, CSV); logs and progress go to stderr.`,
   lepton predict cat.png dog.jpg`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// All cores and lepton's matrix kernels by default; train applies train.threads.
+		PersistentPreRun: func(*cobra.Command, []string) { setThreads(0) },
 	}
 	root.SetIn(s.In)
 	root.SetOut(s.Out)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/model"
 	"github.com/lepton-cli/lepton/internal/rundir"
 	"github.com/lepton-cli/lepton/internal/train"
 )
@@ -145,10 +146,12 @@ func resumeDir(arg string) string {
 	return arg
 }
 
-// setThreads sets how many cores lepton computes on (0 = all).
+// setThreads sets how many cores lepton computes on (0 = all) and installs
+// lepton's matrix-multiply kernels under Gorgonia.
 func setThreads(n int) {
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
 	runtime.GOMAXPROCS(n)
+	model.UseThreads(n)
 }

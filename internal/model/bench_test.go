@@ -1,10 +1,34 @@
 package model
 
-import "testing"
+import (
+	"testing"
+
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+)
 
 // BenchmarkTrainStep measures one forward+backward pass of the reference
-// model (3072-128-64-32-16-10) at batch 128.
+// model (3072-128-64-32-16-10) at batch 128 under gonum's pure-Go BLAS and
+// under lepton's kernels with 1 and 2 threads.
 func BenchmarkTrainStep(b *testing.B) {
+	defer G.Use(gonum.Implementation{})
+	cases := []struct {
+		name string
+		use  func()
+	}{
+		{"gonum", func() { G.Use(gonum.Implementation{}) }},
+		{"lepton-t1", func() { UseThreads(1) }},
+		{"lepton-t2", func() { UseThreads(2) }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			c.use()
+			benchStep(b)
+		})
+	}
+}
+
+func benchStep(b *testing.B) {
 	spec := Spec{Input: 3072, Hidden: []int{128, 64, 32, 16}, Classes: 10, Activation: "relu", Init: "he"}
 	p, err := NewParams(spec, 1)
 	if err != nil {

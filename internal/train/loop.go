@@ -26,7 +26,10 @@ type EpochMetrics struct {
 	ValLoss   float64 `json:"val_loss"`
 	ValAcc    float64 `json:"val_acc"`
 	LR        float64 `json:"lr"`
-	Seconds   float64 `json:"seconds"`
+	Seconds   float64 `json:"seconds"` // wall-clock seconds of the epoch, validation included
+	// TrainSeconds is the wall-clock time of the epoch's training steps
+	// alone (report.json only; metrics.csv keeps its documented columns).
+	TrainSeconds float64 `json:"train_seconds"`
 }
 
 // StepEvent is announced after every optimizer step.
@@ -322,7 +325,7 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m := EpochMetrics{Epoch: epoch, LR: l.lastLR}
+	m := EpochMetrics{Epoch: epoch, LR: l.lastLR, TrainSeconds: time.Since(start).Seconds()}
 	if l.seen > 0 {
 		m.TrainLoss, m.TrainAcc = l.lossSum/float64(l.seen), float64(l.correct)/float64(l.seen)
 	}

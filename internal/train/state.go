@@ -43,7 +43,7 @@ func Snapshot(l *Loop) (*checkpoint.Checkpoint, error) {
 	}
 	history := make([]EpochMetrics, len(l.History))
 	for i, m := range l.History {
-		m.Seconds = 0
+		m.Seconds, m.TrainSeconds = 0, 0
 		history[i] = m
 	}
 	st := l.Opt.State()
