@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -15,6 +18,32 @@ type streams struct {
 	ErrTTY  bool      // stderr is a terminal: progress bars are allowed
 	Getenv  func(string) string
 	Environ func() []string // the LEPTON_* config overrides are read from it
+}
+
+var (
+	cpuProfile  string
+	profileFile *os.File
+)
+
+// startProfile starts CPU profiling into path, if given.
+func startProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create profile: %w", err)
+	}
+	profileFile = f
+	return pprof.StartCPUProfile(f)
+}
+
+func stopProfile() {
+	if profileFile != nil {
+		pprof.StopCPUProfile()
+		profileFile.Close()
+		profileFile = nil
+	}
 }
 
 func newRootCmd(s *streams) *cobra.Command {
@@ -32,8 +61,14 @@ Data goes to stdout (text, JSON, CSV); logs and progress go to stderr.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// All cores and lepton's matrix kernels by default; train applies train.threads.
-		PersistentPreRun: func(*cobra.Command, []string) { setThreads(0) },
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			setThreads(0)
+			return startProfile(cpuProfile)
+		},
+		PersistentPostRun: func(*cobra.Command, []string) { stopProfile() },
 	}
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `file` (for pprof)")
+	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)

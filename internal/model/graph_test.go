@@ -186,3 +186,38 @@ func TestPredictorSharesParams(t *testing.T) {
 		t.Fatalf("after update logits %v, want [1 22]", logits)
 	}
 }
+
+// TestUseInputRebinds checks that a graph reads a rebound input buffer.
+func TestUseInputRebinds(t *testing.T) {
+	spec := Spec{Input: 2, Classes: 2, Activation: "relu", Init: "he"}
+	p, _ := NewParams(spec, 1)
+	copy(p.Layers[0].W, []float32{1, 0, 0, 1})
+	for _, train := range []bool{false, true} {
+		var net *Net
+		var err error
+		if train {
+			net, err = NewTrainer(spec, p, 1)
+		} else {
+			net, err = NewPredictor(spec, p, 1)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range [][]float32{{3, 4}, {5, 6}} {
+			if err := net.UseInput(x); err != nil {
+				t.Fatal(err)
+			}
+			if err := net.Run(); err != nil {
+				t.Fatal(err)
+			}
+			logits, _ := net.Logits()
+			if logits[0] != x[0] || logits[1] != x[1] {
+				t.Fatalf("train=%v: logits %v for input %v", train, logits, x)
+			}
+		}
+		if err := net.UseInput([]float32{1}); err == nil {
+			t.Fatal("UseInput accepted a short buffer")
+		}
+		net.Close()
+	}
+}

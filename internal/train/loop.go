@@ -272,7 +272,9 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 		if err != nil {
 			return err
 		}
-		copy(net.Input(), b.X[:b.Size*l.Model.Spec.Input])
+		if err := net.UseInput(b.X[:b.Size*l.Model.Spec.Input]); err != nil {
+			return err
+		}
 		targets := net.Targets()
 		for j := 0; j < b.Size; j++ {
 			row := targets[j*classes : (j+1)*classes]
