@@ -38,7 +38,8 @@ colours its output, so NO_COLOR needs no handling).`,
 		Example: `  lepton runs
   lepton runs --sort test_acc --reverse
   lepton runs experiments/ --output json | jq -r '.[] | select(.status == "finished") | .dir'
-  lepton runs --output csv > runs.csv`,
+  lepton runs --output csv > runs.csv
+  lepton runs experiments/ --sort test_acc --reverse --output markdown > docs/results-table.md`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
 				return usageError{err}
@@ -73,7 +74,7 @@ colours its output, so NO_COLOR needs no handling).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Output, "output", "text", "output `format`: text, json or csv")
+	f.StringVar(&opts.Output, "output", "text", "output `format`: text, json, csv or markdown")
 	f.StringVar(&opts.Sort, "sort", "name", "sort by `column`: "+strings.Join(runs.Columns, ", "))
 	f.BoolVar(&opts.Reverse, "reverse", false, "reverse the sort order")
 	return cmd

@@ -47,7 +47,7 @@ const (
 var Columns = []string{"name", "config", "epochs", "best_val_acc", "test_acc", "minutes", "status"}
 
 // Formats lists the output formats of Write.
-var Formats = []string{"text", "json", "csv"}
+var Formats = []string{"text", "json", "csv", "markdown"}
 
 // Run summarizes one run directory. Pointer fields are nil when unknown
 // (null in JSON, "-" in text, empty in CSV).
@@ -298,6 +298,8 @@ func Write(w io.Writer, runs []Run, format string) error {
 		}
 	case "csv":
 		err = writeCSV(w, runs)
+	case "markdown":
+		err = writeMarkdown(w, runs)
 	default:
 		return fmt.Errorf("--output %q: want one of %s", format, strings.Join(Formats, ", "))
 	}
@@ -315,6 +317,20 @@ func writeText(w io.Writer, runs []Run) error {
 			num(r.BestValAcc, 4), num(r.TestAcc, 4), num(r.Minutes, 1), r.Status)
 	}
 	return tw.Flush()
+}
+
+// writeMarkdown writes the table as GitHub Markdown (for docs/results.md).
+func writeMarkdown(w io.Writer, runs []Run) error {
+	if _, err := fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(Columns, " | "), strings.Repeat(" --- |", len(Columns))); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if _, err := fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s |\n", r.Name, cmp.Or(r.Config, "-"), r.Epochs,
+			num(r.BestValAcc, 4), num(r.TestAcc, 4), num(r.Minutes, 1), r.Status); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func num(p *float64, prec int) string {
