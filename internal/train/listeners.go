@@ -57,7 +57,7 @@ func (p *Progress) EpochEnd(l *Loop, ev EpochEvent) error {
 	if ev.Best {
 		mark = "  *best"
 	}
-	_, err := fmt.Fprintf(p.W, "epoch %d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  lr %g  %.1fs%s\n",
+	_, err := fmt.Fprintf(p.W, "epoch %d/%d  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  lr %.4g  %.1fs%s\n",
 		m.Epoch, l.Config.Train.Epochs, m.TrainLoss, m.TrainAcc, m.ValLoss, m.ValAcc, m.LR, m.Seconds, mark)
 	return err
 }
