@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/imaging"
 )
@@ -43,33 +43,6 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-// toyData writes a small learnable data set: each class is a distinct
-// colour with noise.
-func toyData(t *testing.T, nTrain, nTest int) string {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(1, 1))
-	classes := []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
-	make1 := func(n int) *data.Dataset {
-		d := &data.Dataset{Images: make([]byte, n*data.ImageSize), Labels: make([]uint8, n), Classes: classes}
-		for i := 0; i < n; i++ {
-			c := i % 10
-			d.Labels[i] = uint8(c)
-			img := d.Images[i*data.ImageSize : (i+1)*data.ImageSize]
-			for p := range img {
-				ch := p / 1024
-				base := (c*37 + ch*91) % 256
-				img[p] = uint8(max(0, min(255, base+rng.IntN(41)-20)))
-			}
-		}
-		return d
-	}
-	dir := t.TempDir()
-	if err := data.WriteDir(dir, make1(nTrain), make1(nTest)); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func writeConfig(t *testing.T, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "toy.yaml")
@@ -91,7 +64,7 @@ train:
 `
 
 func TestTrainEvalPredictEndToEnd(t *testing.T) {
-	dataDir := toyData(t, 400, 100)
+	dataDir := cifartest.Toy(t, 400, 100, 1)
 	cfg := writeConfig(t, toyConfig)
 	runDir := filepath.Join(t.TempDir(), "run")
 
@@ -194,7 +167,7 @@ func TestTrainEvalPredictEndToEnd(t *testing.T) {
 }
 
 func TestErrorsAreOneLineWithExitCodes(t *testing.T) {
-	dataDir := toyData(t, 50, 20)
+	dataDir := cifartest.Toy(t, 50, 20, 1)
 	typo := writeConfig(t, "train:\n  epoch: 3\n")
 	corrupt := filepath.Join(t.TempDir(), "bad.safetensors")
 	os.WriteFile(corrupt, []byte("\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}"), 0o644)

@@ -10,26 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/imaging"
 )
-
-// realDataDir returns LEPTON_DATA_DIR, failing under CI when it is missing.
-func realDataDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("LEPTON_DATA_DIR")
-	if dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "test_batch.bin")); err == nil {
-			return dir
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("real CIFAR-10 data not found: set LEPTON_DATA_DIR to a directory holding data_batch_1..5.bin and test_batch.bin (got %q)", dir)
-	}
-	t.Skip("LEPTON_DATA_DIR not set; skipping the real-data test outside CI")
-	return ""
-}
 
 // TestRealDataEndToEnd trains the reference model for two epochs on the real
 // data through the CLI, checks that eval reproduces report.json's test
@@ -37,7 +22,7 @@ func realDataDir(t *testing.T) string {
 // JPEG files get the same top class from predict as eval gives the original
 // 32x32 images in at least 85 of 100 cases.
 func TestRealDataEndToEnd(t *testing.T) {
-	dataDir := realDataDir(t)
+	dataDir := cifartest.Dir(t)
 	runDir := filepath.Join(t.TempDir(), "run")
 	r := runCLI(t, map[string]string{"LEPTON_DATA_DIR": dataDir},
 		"train", "--config", "../../configs/mlp.yaml", "--epochs", "2", "--out", runDir, "--quiet")

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"gorgonia.org/tensor"
 
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/imaging"
 )
@@ -37,7 +38,7 @@ func runCLIIn(t *testing.T, stdin string, args ...string) result {
 // directory and the run directory.
 func trainToy(t *testing.T, runs, name string) (dataDir, runDir string) {
 	t.Helper()
-	dataDir = toyData(t, 400, 100)
+	dataDir = cifartest.Toy(t, 400, 100, 1)
 	runDir = filepath.Join(runs, name)
 	r := runCLI(t, nil, "train", "--config", writeConfig(t, toyConfig), "--data", dataDir, "--out", runDir, "--quiet")
 	if r.code != 0 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
+	"github.com/lepton-cli/lepton/internal/cifartest"
 )
 
 // buildLepton compiles the lepton binary for tests that need a real process.
@@ -29,7 +30,7 @@ func buildLepton(t *testing.T) string {
 // last checkpoint is readable, and --resume finishes the run.
 func TestSignalsWriteResumableCheckpoint(t *testing.T) {
 	bin := buildLepton(t)
-	dataDir := toyData(t, 400, 50)
+	dataDir := cifartest.Toy(t, 400, 50, 1)
 	cfg := writeConfig(t, toyConfig)
 	tests := []struct {
 		name string

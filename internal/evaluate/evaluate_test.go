@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
@@ -256,13 +257,7 @@ func TestRunImages(t *testing.T) {
 // folders: evaluating the folder must give exactly the report of the same
 // images read from the .bin file.
 func TestImagesMatchTestSet(t *testing.T) {
-	dataDir := os.Getenv("LEPTON_DATA_DIR")
-	if dataDir == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("LEPTON_DATA_DIR is not set")
-		}
-		t.Skip("LEPTON_DATA_DIR is not set")
-	}
+	dataDir := cifartest.Dir(t)
 	test, err := data.LoadTest(dataDir)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/advancedclimatesystems/gonnx/ops"
 	"gorgonia.org/tensor"
 
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
@@ -144,13 +145,7 @@ func TestMatchesClassifier(t *testing.T) {
 
 // TestRealImages compares on CIFAR-10 test images when the data is here.
 func TestRealImages(t *testing.T) {
-	dir := os.Getenv("LEPTON_DATA_DIR")
-	if dir == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("LEPTON_DATA_DIR is not set")
-		}
-		t.Skip("LEPTON_DATA_DIR is not set")
-	}
+	dir := cifartest.Dir(t)
 	test, err := data.LoadTest(dir)
 	if err != nil {
 		t.Fatal(err)

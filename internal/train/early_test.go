@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
@@ -45,7 +46,7 @@ func TestEarlyStoppingObserve(t *testing.T) {
 // validation accuracy cannot improve by min_delta, so training stops after
 // 1+patience epochs, keeping best and last checkpoints.
 func TestEarlyStoppingEndsTraining(t *testing.T) {
-	dataDir := toyDir(t, 100, 20)
+	dataDir := cifartest.Toy(t, 100, 20, 5)
 	cfg := toyConfig(t, "train.epochs=10", "train.optimizer.lr=0.0000001",
 		"train.early_stopping.enabled=true", "train.early_stopping.patience=2", "train.early_stopping.min_delta=0.5")
 	dir := filepath.Join(t.TempDir(), "run")
@@ -73,7 +74,7 @@ func TestEarlyStoppingEndsTraining(t *testing.T) {
 // TestScheduleLoggedPerEpoch checks that metrics.csv's lr column is the
 // learning rate in force: a step schedule halving it every epoch.
 func TestScheduleLoggedPerEpoch(t *testing.T) {
-	dataDir := toyDir(t, 60, 20)
+	dataDir := cifartest.Toy(t, 60, 20, 5)
 	cfg := toyConfig(t, "train.schedule.name=step", "train.schedule.step_epochs=1", "train.schedule.gamma=0.5")
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, err := Run(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {

@@ -4,39 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/config"
-	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
-
-// toyDir writes a small learnable data set: each class a colour plus noise.
-func toyDir(t *testing.T, nTrain, nTest int) string {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(5, 5))
-	mk := func(n int) *data.Dataset {
-		d := &data.Dataset{Images: make([]byte, n*data.ImageSize), Labels: make([]uint8, n), Classes: data.DefaultClasses()}
-		for i := 0; i < n; i++ {
-			c := i % 10
-			d.Labels[i] = uint8(c)
-			for p := 0; p < data.ImageSize; p++ {
-				base := (c*37 + (p/1024)*91) % 256
-				d.Images[i*data.ImageSize+p] = uint8(max(0, min(255, base+rng.IntN(81)-40)))
-			}
-		}
-		return d
-	}
-	dir := t.TempDir()
-	if err := data.WriteDir(dir, mk(nTrain), mk(nTest)); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 func toyConfig(t *testing.T, sets ...string) *config.Config {
 	t.Helper()
@@ -91,7 +67,7 @@ func runFiles(t *testing.T, dir string) map[string][]byte {
 // checkpoints and metrics byte for byte. 160 training images in batches of
 // 16 make 8 steps per epoch and 24 steps in all.
 func TestResumeIsBitIdentical(t *testing.T) {
-	dataDir := toyDir(t, 200, 50)
+	dataDir := cifartest.Toy(t, 200, 50, 5)
 	// The uninterrupted reference for each checkpoint_every value (the
 	// value is part of the config stored in the checkpoints).
 	refs := map[string]map[string][]byte{}
@@ -177,7 +153,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 }
 
 func TestResumeRefusesIncompatibleConfig(t *testing.T) {
-	dataDir := toyDir(t, 60, 20)
+	dataDir := cifartest.Toy(t, 60, 20, 5)
 	dir := filepath.Join(t.TempDir(), "run")
 	cfg := toyConfig(t, "train.epochs=1")
 	if _, err := Run(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {

@@ -7,25 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
-
-// realDataDir returns LEPTON_DATA_DIR, failing under CI when it is missing.
-func realDataDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("LEPTON_DATA_DIR")
-	if dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "test_batch.bin")); err == nil {
-			return dir
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("real CIFAR-10 data not found: set LEPTON_DATA_DIR to a directory holding data_batch_1..5.bin and test_batch.bin (got %q)", dir)
-	}
-	t.Skip("LEPTON_DATA_DIR not set; skipping the real-data test outside CI")
-	return ""
-}
 
 // stepLosses records the running loss of every step.
 type stepLosses struct {
@@ -57,7 +42,7 @@ func mean(v []float64) float64 {
 // steps of 128 images) on the real data and checks that the loss falls and
 // validation and test accuracy rise well above chance (10%).
 func TestTrainOnRealCIFAR10(t *testing.T) {
-	dataDir := realDataDir(t)
+	dataDir := cifartest.Dir(t)
 	cfg, err := config.Load(config.LoadOptions{File: "../../configs/mlp.yaml", Sets: []string{"train.epochs=1"}})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/model"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
@@ -15,7 +16,7 @@ import (
 // for bit (the stored configs differ in train.threads, so the files do).
 func TestSameWeightsAcrossThreadCounts(t *testing.T) {
 	defer model.UseThreads(0)
-	dataDir := toyDir(t, 300, 40)
+	dataDir := cifartest.Toy(t, 300, 40, 5)
 	sets := []string{"model.hidden=[300,40]", "train.batch_size=100", "model.batch_norm=true", "model.dropout=0.1", "data.augment.flip=true"}
 	tensors := map[int]map[string][]float32{}
 	for _, threads := range []int{1, 2} {
