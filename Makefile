@@ -80,6 +80,18 @@ onnx-check: build py-onnx $(PARITY_CKPT)
 parity: build py-torch $(PARITY_CKPT)
 	$(PYTHON) scripts/torch_parity.py --lepton $(BIN) --checkpoint $(PARITY_CKPT)
 
+# lepton against PyTorch on the same MLP, threads 1 and 2 (bench/run.sh).
+.PHONY: bench
+# PyTorch is measured on OpenBLAS (Debian's default libblas is the slow
+# reference BLAS), so the bench installs libopenblas0-pthread when missing.
+bench: py-torch
+	@ldconfig -p | grep -q libopenblas || { \
+	  SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+	  echo "installing libopenblas0-pthread for PyTorch"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libopenblas0-pthread >/dev/null; }
+	PYTHON=$(PYTHON) bash bench/run.sh $(ROUNDS)
+ROUNDS ?= 3
+
 # Exact-resume check: SIGKILL training 20 times at random moments, resume
 # each time, compare with an uninterrupted run (needs LEPTON_DATA_DIR).
 .PHONY: kill-resume fuzz
