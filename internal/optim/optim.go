@@ -49,12 +49,21 @@ type Settings struct {
 	// exempts that parameter from weight decay (typically biases and
 	// normalization parameters).
 	NoDecay []bool
+	// Threads is the number of goroutines sharing each step's element-wise
+	// updates: 0 or 1 runs them on the calling goroutine, n > 1 splits the
+	// elements of all the parameters taken together into n contiguous
+	// ranges (small models are always updated inline). The results do not
+	// depend on Threads: every element gets the same operations.
+	Threads int
 }
 
 // New returns the optimizer named by s for parameters of the given sizes.
-// It fails on an unknown name, on Nesterov without momentum and on a NoDecay
-// mask whose length differs from len(sizes).
+// It fails on an unknown name, on Nesterov without momentum, on a NoDecay
+// mask whose length differs from len(sizes) and on negative Threads.
 func New(s Settings, sizes []int) (Optimizer, error) {
+	if s.Threads < 0 {
+		return nil, fmt.Errorf("optimizer %s: threads must be at least 0, got %d", s.Name, s.Threads)
+	}
 	var noDecay []bool
 	if s.NoDecay != nil {
 		if len(s.NoDecay) != len(sizes) {
@@ -64,12 +73,12 @@ func New(s Settings, sizes []int) (Optimizer, error) {
 	}
 	switch s.Name {
 	case "adam", "adamw":
-		return &Adam{Beta1: s.Beta1, Beta2: s.Beta2, Eps: s.Eps, WeightDecay: s.WeightDecay, Decoupled: s.Name == "adamw", NoDecay: noDecay, m: zeros(sizes), v: zeros(sizes)}, nil
+		return &Adam{Beta1: s.Beta1, Beta2: s.Beta2, Eps: s.Eps, WeightDecay: s.WeightDecay, Decoupled: s.Name == "adamw", NoDecay: noDecay, threads: s.Threads, m: zeros(sizes), v: zeros(sizes)}, nil
 	case "sgd":
 		if s.Nesterov && s.Momentum <= 0 {
 			return nil, fmt.Errorf("optimizer sgd: nesterov needs momentum > 0, got %v", s.Momentum)
 		}
-		return &SGD{Momentum: s.Momentum, Nesterov: s.Nesterov, WeightDecay: s.WeightDecay, NoDecay: noDecay, velocity: zeros(sizes)}, nil
+		return &SGD{Momentum: s.Momentum, Nesterov: s.Nesterov, WeightDecay: s.WeightDecay, NoDecay: noDecay, threads: s.Threads, velocity: zeros(sizes)}, nil
 	}
 	return nil, fmt.Errorf("unknown optimizer %q (want adam, adamw or sgd)", s.Name)
 }
@@ -102,8 +111,15 @@ type Adam struct {
 	// weight decay. It must be aligned with the parameters.
 	NoDecay []bool
 
-	steps int64
-	m, v  [][]float32
+	threads int // Settings.Threads
+	steps   int64
+	m, v    [][]float32
+
+	// The current step's arguments and factors for the parameters subject
+	// to weight decay (decay) and exempt from it (plain), shared by the
+	// goroutines of a step.
+	params, grads [][]float32
+	decay, plain  adamConsts
 }
 
 func (a *Adam) name() string {
@@ -113,41 +129,51 @@ func (a *Adam) name() string {
 	return "adam"
 }
 
-// Step implements Optimizer.
+// Step implements Optimizer. Each element is updated as in PyTorch, with
+// c1 = 1 - Beta1^t and c2 = 1 - Beta2^t at step t:
+//
+//	p *= 1 - lr*WeightDecay (AdamW only)
+//	g += WeightDecay*p (Adam only)
+//	m = Beta1*m + (1-Beta1)*g
+//	v = Beta2*v + (1-Beta2)*g*g
+//	p -= (lr/c1)*m / (sqrt(v)*(1/sqrt(c2)) + Eps)
+//
+// in float32 arithmetic (see adamGeneric for the exact order of the
+// operations), the factors (Beta1, 1-Beta1, Beta2, 1-Beta2, lr/c1,
+// 1/sqrt(c2), Eps, 1 - lr*WeightDecay, WeightDecay) being computed in
+// float64 and rounded to float32 once per step, as PyTorch does.
 func (a *Adam) Step(params, grads [][]float32, lr float64) {
 	a.steps++
-	b1, b2 := float32(a.Beta1), float32(a.Beta2)
 	c1 := 1 - math.Pow(a.Beta1, float64(a.steps))
 	c2 := 1 - math.Pow(a.Beta2, float64(a.steps))
-	stepSize := float32(lr / c1)
-	sqrtC2 := float32(math.Sqrt(c2))
-	eps := float32(a.Eps)
-	for i, p := range params {
-		if len(p) == 0 {
-			continue
-		}
-		g, m, v := grads[i], a.m[i], a.v[i]
-		_ = g[len(p)-1]
-		_ = m[len(p)-1]
-		_ = v[len(p)-1]
-		var wd float32 // L2 coefficient
-		shrink := float32(1)
-		if decays(a.NoDecay, i) {
-			if a.Decoupled {
-				shrink = float32(1 - lr*a.WeightDecay)
-			} else {
-				wd = float32(a.WeightDecay)
-			}
-		}
-		for j := range p {
-			p[j] *= shrink
-			gj := g[j] + wd*p[j]
-			m[j] = b1*m[j] + (1-b1)*gj
-			v[j] = b2*v[j] + (1-b2)*gj*gj
-			denom := float32(math.Sqrt(float64(v[j])))/sqrtC2 + eps
-			p[j] -= stepSize * m[j] / denom
-		}
+	a.plain = adamConsts{
+		shrink: 1,
+		b1:     float32(a.Beta1),
+		omb1:   float32(1 - a.Beta1),
+		b2:     float32(a.Beta2),
+		omb2:   float32(1 - a.Beta2),
+		step:   float32(lr / c1),
+		invS:   float32(1 / math.Sqrt(c2)),
+		eps:    float32(a.Eps),
 	}
+	a.decay = a.plain
+	if a.Decoupled {
+		a.decay.shrink = float32(1 - lr*a.WeightDecay)
+	} else {
+		a.decay.wd = float32(a.WeightDecay)
+	}
+	a.params, a.grads = params, grads
+	forRanges(params, a.threads, a)
+	a.params, a.grads = nil, nil
+}
+
+// update applies the current step to elements [lo, hi) of parameter i.
+func (a *Adam) update(i, lo, hi int) {
+	k := &a.plain
+	if decays(a.NoDecay, i) {
+		k = &a.decay
+	}
+	active.adam(a.params[i][lo:hi], a.grads[i][lo:hi], a.m[i][lo:hi], a.v[i][lo:hi], k)
 }
 
 // State implements Optimizer.
@@ -185,37 +211,51 @@ type SGD struct {
 	// weight decay. It must be aligned with the parameters.
 	NoDecay []bool
 
+	threads  int // Settings.Threads
 	steps    int64
 	velocity [][]float32
+
+	// The current step's arguments and factors for the parameters subject
+	// to weight decay (decay) and exempt from it (plain), shared by the
+	// goroutines of a step.
+	params, grads [][]float32
+	decay, plain  sgdConsts
 }
 
-// Step implements Optimizer.
+// Step implements Optimizer. Each element is updated as in PyTorch:
+//
+//	g += WeightDecay*p
+//	v = g on the first step, else Momentum*v + g (with momentum only)
+//	p -= lr*(g + Momentum*v) (Nesterov), lr*v (momentum) or lr*g (none)
+//
+// in float32 arithmetic (see sgdGeneric for the exact order of the
+// operations).
 func (s *SGD) Step(params, grads [][]float32, lr float64) {
 	s.steps++
-	mu, rate := float32(s.Momentum), float32(lr)
-	for i, p := range params {
-		g, vel := grads[i], s.velocity[i]
-		var wd float32
-		if decays(s.NoDecay, i) {
-			wd = float32(s.WeightDecay)
+	s.plain = sgdConsts{mu: float32(s.Momentum), rate: float32(lr)}
+	if s.plain.mu != 0 {
+		s.plain.flags |= sgdMomentum
+		if s.steps == 1 {
+			s.plain.flags |= sgdFirst
 		}
-		for j := range p {
-			gj := g[j] + wd*p[j]
-			if mu != 0 {
-				if s.steps == 1 {
-					vel[j] = gj
-				} else {
-					vel[j] = mu*vel[j] + gj
-				}
-				if s.Nesterov {
-					gj += mu * vel[j]
-				} else {
-					gj = vel[j]
-				}
-			}
-			p[j] -= rate * gj
+		if s.Nesterov {
+			s.plain.flags |= sgdNesterov
 		}
 	}
+	s.decay = s.plain
+	s.decay.wd = float32(s.WeightDecay)
+	s.params, s.grads = params, grads
+	forRanges(params, s.threads, s)
+	s.params, s.grads = nil, nil
+}
+
+// update applies the current step to elements [lo, hi) of parameter i.
+func (s *SGD) update(i, lo, hi int) {
+	k := &s.plain
+	if decays(s.NoDecay, i) {
+		k = &s.decay
+	}
+	active.sgd(s.params[i][lo:hi], s.grads[i][lo:hi], s.velocity[i][lo:hi], k)
 }
 
 // State implements Optimizer.
