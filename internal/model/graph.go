@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"unsafe"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -38,6 +40,7 @@ type Net struct {
 	bnBatch []*bnBatch    // training: batch statistics of each normalized layer
 	bnRun   []*bnRunStats // prediction: running statistics fed to the graph
 	sinks   G.Nodes       // nodes that must run although nothing reads them (Read nodes)
+	pc      *int          // the tape machine's program counter, nil if not reachable
 }
 
 // dropMask is one hidden layer's dropout mask input: Batch x Out values,
@@ -170,7 +173,22 @@ func build(spec Spec, p *Params, batch int, train bool) (*Net, error) {
 		return nil, fmt.Errorf("compile graph: %w", err)
 	}
 	n.vm = G.NewTapeMachine(n.graph, G.WithPrecompiled(prog, locs))
+	n.pc = programCounter(n.vm)
 	return n, nil
+}
+
+// programCounter returns a pointer to a Gorgonia tape machine's program
+// counter, or nil when vm is not one (see rewind).
+func programCounter(vm G.VM) *int {
+	v := reflect.ValueOf(vm)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	f := v.Elem().FieldByName("pc")
+	if !f.IsValid() || f.Kind() != reflect.Int {
+		return nil
+	}
+	return (*int)(unsafe.Pointer(f.UnsafeAddr()))
 }
 
 // row returns a 1 x len(data) matrix node bound to data.
@@ -315,7 +333,7 @@ func (n *Net) Run() error {
 		copy(r.mean, r.bn.RunningMean)
 		copy(r.variance, r.bn.RunningVar)
 	}
-	defer n.vm.Reset()
+	defer n.rewind()
 	if err := n.vm.RunAll(); err != nil {
 		return fmt.Errorf("run graph: %w", err)
 	}
@@ -323,6 +341,21 @@ func (n *Net) Run() error {
 		n.updateRunningStats()
 	}
 	return nil
+}
+
+// rewind readies the tape machine for the next Run. Gorgonia's Reset also
+// drops every register, so each Run would allocate (and zero) all of its
+// intermediate tensors again; rewinding only the program counter keeps
+// them, and the tape's alloc instructions reuse registers of the right
+// shape. The program counter is unexported in Gorgonia v0.9.18, so it is
+// set through reflection; if that field is not found (another Gorgonia
+// version), Reset is used.
+func (n *Net) rewind() {
+	if n.pc == nil {
+		n.vm.Reset()
+		return
+	}
+	*n.pc = 0
 }
 
 // updateRunningStats folds the last Run's batch statistics into Params.
