@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -118,6 +119,11 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 		return err
 	}
 	setThreads(cfg.Train.Threads)
+	if s.Getenv("GOGC") == "" {
+		// The data set is a large, long-lived heap; collecting at 50% growth
+		// instead of 100% keeps peak memory near 1.5x of it for little CPU.
+		debug.SetGCPercent(50)
+	}
 	dir, err := train.Run(cmd.Context(), train.Options{
 		Config:      cfg,
 		DataDir:     data.ResolveDir(opts.Data, cfg.Data.Dir, s.Getenv),

@@ -108,6 +108,8 @@ func Run(ctx context.Context, opts Options) (dir string, err error) {
 	}
 	trIdx, valIdx := data.StratifiedSplit(trainAll.Labels, cfg.Data.ValSplit, cfg.Seed)
 	trainSet, valSet := trainAll.Subset(trIdx), trainAll.Subset(valIdx)
+	classes := trainAll.Classes
+	trainAll = nil // the splits are copies: let the 150 MB of the full set go
 
 	var (
 		m       *classifier.Model
@@ -164,7 +166,7 @@ func Run(ctx context.Context, opts Options) (dir string, err error) {
 		if err != nil {
 			return "", err
 		}
-		m = classifier.New(cfg, params, data.ComputeStats(trainSet), trainAll.Classes)
+		m = classifier.New(cfg, params, data.ComputeStats(trainSet), classes)
 	}
 	y, err := cfg.YAML()
 	if err != nil {
