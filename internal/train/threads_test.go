@@ -2,8 +2,12 @@ package train
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"testing"
+
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/cifartest"
@@ -45,5 +49,63 @@ func TestSameWeightsAcrossThreadCounts(t *testing.T) {
 				t.Fatalf("%s[%d]: %v with 1 thread, %v with 2", name, i, a[i], b[i])
 			}
 		}
+	}
+}
+
+// TestFastPathMatchesPortablePath trains a few steps with lepton's SGEMM
+// kernels and with gonum's portable pure-Go BLAS under Gorgonia and checks
+// that the weights agree to float rounding: speed does not change the math.
+// The difference of each tensor is measured against its largest weight.
+func TestFastPathMatchesPortablePath(t *testing.T) {
+	defer model.UseThreads(0)
+	dataDir := cifartest.Toy(t, 200, 40, 5)
+	tests := []struct {
+		name string
+		sets []string
+		tol  float64
+	}{
+		{name: "sgd, 10 steps", sets: []string{"train.optimizer.name=sgd", "train.optimizer.lr=0.01"}, tol: 1e-5},
+		{name: "adam, 10 steps", sets: nil, tol: 1e-4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			weights := map[string]map[string][]float32{}
+			for _, path := range []string{"portable", "fast"} {
+				if path == "portable" {
+					G.Use(gonum.Implementation{})
+				} else {
+					model.UseThreads(1)
+				}
+				dir := filepath.Join(t.TempDir(), "run")
+				cfg := toyConfig(t, append([]string{"model.hidden=[64,32]", "train.epochs=1"}, tc.sets...)...)
+				if _, err := Run(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
+					t.Fatal(err)
+				}
+				ck, err := checkpoint.Load(rundir.Last(dir))
+				if err != nil {
+					t.Fatal(err)
+				}
+				weights[path] = map[string][]float32{}
+				for _, ts := range ck.Tensors {
+					weights[path][ts.Name] = ts.Data
+				}
+			}
+			var worst float64
+			for name, a := range weights["portable"] {
+				b := weights["fast"][name]
+				var diff, scale float64
+				for i := range a {
+					diff = math.Max(diff, math.Abs(float64(a[i])-float64(b[i])))
+					scale = math.Max(scale, math.Abs(float64(a[i])))
+				}
+				if scale > 0 {
+					worst = math.Max(worst, diff/scale)
+				}
+			}
+			t.Logf("largest difference, relative to the tensor's largest weight: %.2g", worst)
+			if worst > tc.tol {
+				t.Fatalf("fast and portable paths differ by %.2g, more than float rounding (%g)", worst, tc.tol)
+			}
+		})
 	}
 }
