@@ -92,25 +92,6 @@ func Run(ctx context.Context, opts Options) (dir string, err error) {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	trainAll, err := data.LoadTrain(opts.DataDir)
-	if err != nil {
-		return "", err
-	}
-	test, err := data.LoadTest(opts.DataDir)
-	if err != nil {
-		return "", err
-	}
-	if len(trainAll.Classes) != cfg.Model.Classes {
-		return "", fmt.Errorf("model.classes is %d but the data has %d classes", cfg.Model.Classes, len(trainAll.Classes))
-	}
-	if cfg.Model.Input != data.ImageSize {
-		return "", fmt.Errorf("model.input is %d but the images have %d values", cfg.Model.Input, data.ImageSize)
-	}
-	trIdx, valIdx := data.StratifiedSplit(trainAll.Labels, cfg.Data.ValSplit, cfg.Seed)
-	trainSet, valSet := trainAll.Subset(trIdx), trainAll.Subset(valIdx)
-	classes := trainAll.Classes
-	trainAll = nil // the splits are copies: let the 150 MB of the full set go
-
 	var (
 		m       *classifier.Model
 		resumed *checkpoint.Checkpoint
@@ -146,7 +127,29 @@ func Run(ctx context.Context, opts Options) (dir string, err error) {
 			return "", err
 		}
 		m.Config = cfg
-	} else {
+	}
+	// Load the data after the resume checks (which fail fast) and before a
+	// new run directory is made (so missing data leaves nothing behind).
+	trainAll, err := data.LoadTrain(opts.DataDir)
+	if err != nil {
+		return dir, err
+	}
+	test, err := data.LoadTest(opts.DataDir)
+	if err != nil {
+		return dir, err
+	}
+	if len(trainAll.Classes) != cfg.Model.Classes {
+		return dir, fmt.Errorf("model.classes is %d but the data has %d classes", cfg.Model.Classes, len(trainAll.Classes))
+	}
+	if cfg.Model.Input != data.ImageSize {
+		return dir, fmt.Errorf("model.input is %d but the images have %d values", cfg.Model.Input, data.ImageSize)
+	}
+	trIdx, valIdx := data.StratifiedSplit(trainAll.Labels, cfg.Data.ValSplit, cfg.Seed)
+	trainSet, valSet := trainAll.Subset(trIdx), trainAll.Subset(valIdx)
+	classes := trainAll.Classes
+	trainAll = nil // the splits are copies: let the 150 MB of the full set go
+
+	if resumed == nil {
 		dir = opts.OutDir
 		if dir == "" {
 			dir = filepath.Join(cfg.Output.Dir, rundir.DefaultName(cfg.Name, now()))
