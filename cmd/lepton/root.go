@@ -53,7 +53,9 @@ func newRootCmd(s *streams) *cobra.Command {
 		Long: `lepton trains multi-layer perceptrons on CIFAR-10 with Gorgonia, evaluates
 checkpoints on the test set and classifies image files.
 
-Data goes to stdout (text, JSON, CSV); logs and progress go to stderr.`,
+Data goes to stdout (text, JSON, CSV); logs and progress go to stderr.
+lepton prints no colour, so NO_COLOR needs nothing more; progress bars are
+drawn only when stderr is a terminal.`,
 		Example: `  lepton data fetch
   run=$(lepton train --config configs/mlp.yaml)
   lepton eval --checkpoint "$run/checkpoints/best.safetensors" --output json
