@@ -183,7 +183,7 @@ func TestEvalImages(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--images", imgs}, exitFailure, "folder " + filepath.Join(imgs, "unicorn") + " is not a class of the checkpoint"},
+		{[]string{"--images", imgs}, exitData, "folder " + filepath.Join(imgs, "unicorn") + " is not a class of the checkpoint"},
 		{[]string{"--images", imgs, "--plot", "cm.svg"}, exitUsage, "--plot cm.svg: only PNG"},
 		{[]string{"--output", "yaml"}, exitUsage, `--output "yaml"`},
 	} {

@@ -186,6 +186,10 @@ func (e invalidError) Error() string { return e.err.Error() }
 
 func (e invalidError) Unwrap() []error { return []error{e.err, ErrInvalid} }
 
+// Invalid marks err as ErrInvalid (keeping its message) unless it is nil
+// or ErrNoData: for other packages' errors about unusable image data.
+func Invalid(err error) error { return invalid(err) }
+
 // invalid marks err as ErrInvalid unless it is nil or ErrNoData.
 func invalid(err error) error {
 	if err == nil || errors.Is(err, ErrNoData) {

@@ -108,13 +108,13 @@ func LoadImageFolder(ctx context.Context, dir string, classes []string, workers 
 		}
 		if !info.IsDir() {
 			if predict.IsImage(e.Name()) {
-				return nil, fmt.Errorf("--images: %s is not in a class folder (want %s/<class name>/<images>)", path, dir)
+				return nil, data.Invalid(fmt.Errorf("--images: %s is not in a class folder (want %s/<class name>/<images>)", path, dir))
 			}
 			continue
 		}
 		label := slices.Index(classes, e.Name())
 		if label < 0 {
-			return nil, fmt.Errorf("--images: folder %s is not a class of the checkpoint (classes: %s)", path, strings.Join(classes, ", "))
+			return nil, data.Invalid(fmt.Errorf("--images: folder %s is not a class of the checkpoint (classes: %s)", path, strings.Join(classes, ", ")))
 		}
 		if label > 255 {
 			return nil, fmt.Errorf("--images: class %s has label %d, more than 255 classes are not supported", e.Name(), label)
@@ -129,7 +129,7 @@ func LoadImageFolder(ctx context.Context, dir string, classes []string, workers 
 		}
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("--images: no image files (%s) under %s/<class name>/", strings.Join(predict.ImageExtensions(), " "), dir)
+		return nil, data.Invalid(fmt.Errorf("--images: no image files (%s) under %s/<class name>/", strings.Join(predict.ImageExtensions(), " "), dir))
 	}
 	ds := &data.Dataset{Images: make([]byte, len(paths)*data.ImageSize), Labels: labels, Classes: slices.Clone(classes)}
 	failed := 0
@@ -146,7 +146,7 @@ func LoadImageFolder(ctx context.Context, dir string, classes []string, workers 
 		return nil, err
 	}
 	if failed > 0 {
-		return nil, fmt.Errorf("--images: %d of %d images under %s could not be read: %w", failed, len(paths), dir, ErrUnreadable)
+		return nil, data.Invalid(fmt.Errorf("--images: %d of %d images under %s could not be read: %w", failed, len(paths), dir, ErrUnreadable))
 	}
 	return ds, nil
 }
