@@ -11,6 +11,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/plot"
 	"github.com/lepton-cli/lepton/internal/rundir"
+	"github.com/lepton-cli/lepton/internal/train"
 )
 
 // Summary is a run's summary as "lepton report" prints it, with the
@@ -36,7 +37,7 @@ func Summarize(dir string) (*Summary, error) {
 	s := &Summary{Run: *r}
 	if len(r.History) > 0 {
 		s.Curves = filepath.Join(dir, rundir.CurvesFile)
-		if err := plot.Curves(s.Curves, PlotHistory(r.History)); err != nil {
+		if err := plot.Curves(s.Curves, train.PlotHistory(r.History)); err != nil {
 			return nil, err
 		}
 	}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/metrics"
 	"github.com/lepton-cli/lepton/internal/rundir"
+	"github.com/lepton-cli/lepton/internal/train"
 )
 
 // Run statuses. Finished, Interrupted and Failed come from report.json's
@@ -63,7 +64,7 @@ type Run struct {
 	Dir        string   `json:"dir"`
 
 	// History is metrics.csv, oldest epoch first.
-	History []Epoch `json:"-"`
+	History []train.EpochMetrics `json:"-"`
 	// Report is report.json, nil when the run has none.
 	Report *Report `json:"-"`
 }
@@ -101,7 +102,7 @@ func Read(dir string) (*Run, error) {
 	r := &Run{Name: filepath.Base(filepath.Clean(dir)), Dir: dir}
 	var problems []error
 
-	hist, err := ReadMetrics(filepath.Join(dir, rundir.MetricsFile))
+	hist, err := train.ReadMetrics(filepath.Join(dir, rundir.MetricsFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:

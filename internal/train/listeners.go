@@ -1,16 +1,13 @@
 package train
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/lepton-cli/lepton/internal/atomicfile"
 	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/plot"
 	"github.com/lepton-cli/lepton/internal/rundir"
@@ -70,39 +67,6 @@ func (p *Progress) TrainEnd(*Loop, error) error {
 		fmt.Fprintln(p.W)
 	}
 	return nil
-}
-
-// MetricsHeader is the header row of metrics.csv.
-var MetricsHeader = []string{"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
-
-// MetricsCSV rewrites Path atomically with the whole history after every epoch.
-type MetricsCSV struct {
-	Hooks
-	Path string
-}
-
-// EpochEnd implements Listener.
-func (m *MetricsCSV) EpochEnd(l *Loop, _ EpochEvent) error {
-	return atomicfile.Write(m.Path, 0o644, func(w io.Writer) error {
-		return WriteMetricsCSV(w, l.History)
-	})
-}
-
-// WriteMetricsCSV writes the metrics.csv form of a history.
-func WriteMetricsCSV(w io.Writer, history []EpochMetrics) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(MetricsHeader); err != nil {
-		return err
-	}
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-	for _, m := range history {
-		row := []string{strconv.Itoa(m.Epoch), f(m.TrainLoss), f(m.TrainAcc), f(m.ValLoss), f(m.ValAcc), f(m.LR), strconv.FormatFloat(m.Seconds, 'f', 3, 64)}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // Checkpointer writes the run's last checkpoint (with the optimizer state,
@@ -175,13 +139,5 @@ type Curves struct {
 
 // EpochEnd implements Listener.
 func (c *Curves) EpochEnd(l *Loop, _ EpochEvent) error {
-	return plot.Curves(c.Path, plotHistory(l.History))
-}
-
-func plotHistory(h []EpochMetrics) []plot.Epoch {
-	out := make([]plot.Epoch, len(h))
-	for i, m := range h {
-		out[i] = plot.Epoch{Epoch: m.Epoch, TrainLoss: m.TrainLoss, TrainAcc: m.TrainAcc, ValLoss: m.ValLoss, ValAcc: m.ValAcc, LR: m.LR}
-	}
-	return out
+	return plot.Curves(c.Path, PlotHistory(l.History))
 }

@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -304,23 +302,13 @@ func compatible(stored, cfg *config.Config, ckPath string) error {
 // restoreSeconds puts the per-epoch seconds recorded in metrics.csv back
 // into a restored history (checkpoints leave wall-clock time out).
 func restoreSeconds(path string, history []EpochMetrics) {
-	f, err := os.Open(path)
+	rows, err := ReadMetrics(path)
 	if err != nil {
 		return
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return
-	}
-	for _, row := range rows {
-		if len(row) != len(MetricsHeader) {
-			continue
-		}
-		epoch, err1 := strconv.Atoi(row[0])
-		sec, err2 := strconv.ParseFloat(row[len(row)-1], 64)
-		if err1 == nil && err2 == nil && epoch >= 1 && epoch <= len(history) {
-			history[epoch-1].Seconds = sec
+	for _, r := range rows {
+		if r.Epoch >= 1 && r.Epoch <= len(history) {
+			history[r.Epoch-1].Seconds = r.Seconds
 		}
 	}
 }
