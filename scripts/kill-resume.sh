@@ -5,7 +5,7 @@
 #
 #   scripts/kill-resume.sh [KILLS]        (default 20; needs LEPTON_DATA_DIR)
 #
-# The config is the reference model for 2 epochs with a checkpoint every 10
+# The config is the reference model (10 epochs) with a checkpoint every 10
 # steps, so a kill loses at most 10 steps of work.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ bin=$(mktemp -d)/lepton
 go build -o "$bin" ./cmd/lepton
 work=$(mktemp -d)
 trap 'rm -rf "$work" "$(dirname "$bin")"' EXIT
-sets=(--config configs/mlp.yaml --epochs 2 --set train.checkpoint_every=10 --quiet)
+sets=(--config configs/mlp.yaml --epochs 10 --set train.checkpoint_every=10 --quiet)
 
 strip_seconds() { sed 's/,[^,]*$//' "$1"; }
 
@@ -30,7 +30,7 @@ RANDOM=42
 "$bin" train "${sets[@]}" --out "$work/run" >/dev/null 2>"$work/err" &
 pid=$!
 for i in $(seq 1 "$kills"); do
-  delay=$(awk -v r=$((RANDOM % 1000)) 'BEGIN { printf "%.3f", 1.0 + 4 * r / 1000 }')
+  delay=$(awk -v r=$((RANDOM % 1000)) 'BEGIN { printf "%.3f", 0.4 + r / 1000 }')
   sleep "$delay"
   if kill -0 "$pid" 2>/dev/null; then
     kill -9 "$pid"
