@@ -9,6 +9,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/model"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
@@ -43,6 +44,7 @@ func mean(v []float64) float64 {
 // validation and test accuracy rise well above chance (10%).
 func TestTrainOnRealCIFAR10(t *testing.T) {
 	dataDir := cifartest.Dir(t)
+	model.UseThreads(0) // the CLI's compute path: lepton's kernels, all cores
 	cfg, err := config.Load(config.LoadOptions{File: "../../configs/mlp.yaml", Sets: []string{"train.epochs=1"}})
 	if err != nil {
 		t.Fatal(err)
