@@ -56,21 +56,25 @@ def read_safetensors(path):
 
 
 def model_config(yaml_text):
-    """Returns (activation, leaky_slope) from the stored YAML config."""
+    """Returns (activation, leaky_slope, bn_eps, bn_momentum) from the stored YAML config."""
     try:
         import yaml  # python3-yaml, when present
 
         model = (yaml.safe_load(yaml_text) or {}).get("model", {}) or {}
-        return model.get("activation", "relu"), float(model.get("leaky_slope", 0.01))
+        return (model.get("activation", "relu"), float(model.get("leaky_slope", 0.01)),
+                float(model.get("bn_eps", 1e-5)), float(model.get("bn_momentum", 0.1)))
     except ImportError:
         pass
     act = re.search(r"^\s+activation:\s*['\"]?([a-z_]+)", yaml_text, re.M)
     slope = re.search(r"^\s+leaky_slope:\s*([0-9.eE+-]+)", yaml_text, re.M)
-    return (act.group(1) if act else "relu"), (float(slope.group(1)) if slope else 0.01)
+    eps = re.search(r"^\s+bn_eps:\s*([0-9.eE+-]+)", yaml_text, re.M)
+    mom = re.search(r"^\s+bn_momentum:\s*([0-9.eE+-]+)", yaml_text, re.M)
+    return ((act.group(1) if act else "relu"), (float(slope.group(1)) if slope else 0.01),
+            (float(eps.group(1)) if eps else 1e-5), (float(mom.group(1)) if mom else 0.1))
 
 
-def build_torch_model(torch, tensors, activation, slope):
-    """The checkpoint as torch.nn.Sequential(Linear, act, ..., Linear)."""
+def build_torch_model(torch, tensors, activation, slope, bn_eps=1e-5, bn_momentum=0.1):
+    """The checkpoint as torch.nn.Sequential(Linear, [BatchNorm1d,] act, ..., Linear)."""
     nn = torch.nn
     acts = {
         "relu": nn.ReLU,
@@ -80,8 +84,13 @@ def build_torch_model(torch, tensors, activation, slope):
     }
     if activation not in acts:
         sys.exit(f"activation {activation!r} is not supported here")
+    def tensor(name):
+        shape, raw = tensors[name]
+        return torch.frombuffer(bytearray(raw), dtype=torch.float32).reshape(shape)
+
     layers = []
     i = 0
+    pending_act = False
     while f"layers.{i}.weight" in tensors:
         wshape, wbytes = tensors[f"layers.{i}.weight"]
         bshape, bbytes = tensors[f"layers.{i}.bias"]
@@ -90,9 +99,18 @@ def build_torch_model(torch, tensors, activation, slope):
         with torch.no_grad():
             lin.weight.copy_(torch.frombuffer(bytearray(wbytes), dtype=torch.float32).reshape(out_f, in_f))
             lin.bias.copy_(torch.frombuffer(bytearray(bbytes), dtype=torch.float32).reshape(bshape))
-        if layers:
+        if pending_act:
             layers.append(acts[activation]())
         layers.append(lin)
+        if f"layers.{i}.bn.weight" in tensors:  # lepton: Linear -> BatchNorm -> activation
+            bn = nn.BatchNorm1d(out_f, eps=bn_eps, momentum=bn_momentum)
+            with torch.no_grad():
+                bn.weight.copy_(tensor(f"layers.{i}.bn.weight"))
+                bn.bias.copy_(tensor(f"layers.{i}.bn.bias"))
+                bn.running_mean.copy_(tensor(f"layers.{i}.bn.running_mean"))
+                bn.running_var.copy_(tensor(f"layers.{i}.bn.running_var"))
+            layers.append(bn)
+        pending_act = True
         i += 1
     if not layers:
         sys.exit("checkpoint has no layers.0.weight")
@@ -146,8 +164,8 @@ def main():
     mean = json.loads(meta["mean"])
     std = [s if s != 0 else 1.0 for s in json.loads(meta["std"])]
     classes = json.loads(meta["classes"])
-    activation, slope = model_config(meta.get("config", ""))
-    net = build_torch_model(torch, tensors, activation, slope)
+    activation, slope, bn_eps, bn_momentum = model_config(meta.get("config", ""))
+    net = build_torch_model(torch, tensors, activation, slope, bn_eps, bn_momentum)
 
     with open(os.path.join(data_dir(args.data), "test_batch.bin"), "rb") as f:
         raw = f.read((IMAGE_SIZE + 1) * args.n)
@@ -176,7 +194,7 @@ def main():
     worst = diff.max().item()
     agree = (ours.argmax(1) == theirs.argmax(1)).float().mean().item()
 
-    sizes = [tensors[f"layers.{i}.weight"][0][1] for i in range(len(net) // 2 + 1)] + [len(classes)]
+    sizes = [m.in_features for m in net if isinstance(m, torch.nn.Linear)] + [len(classes)]
     print(f"checkpoint:  {args.checkpoint}")
     print(f"network:     {' -> '.join(map(str, sizes))} ({activation}), torch {torch.__version__}")
     print(f"images:      {len(images)} CIFAR-10 test images as 32x32 PNG")

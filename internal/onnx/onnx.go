@@ -195,7 +195,30 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 // with fold, the input normalization is folded into layer 0:
 // W'[o][j] = W[o][j]/std[c(j)] and b'[o] = b[o] - sum_j W[o][j]*mean[c(j)]/std[c(j)],
 // where c(j) is input j's channel. The sums are done in float64.
+//
+// A hidden layer's batch normalization (inference: running statistics) is
+// always folded into its Gemm: with s = gamma/sqrt(running_var+eps),
+// W'[o] = W[o]*s[o] and b'[o] = (b[o]-running_mean[o])*s[o] + beta[o].
 func layerWeights(m *classifier.Model, i int, fold bool) (w, b []float32) {
+	w, b = linearWeights(m, i, fold)
+	bn := m.Params.Layers[i].BN
+	if bn == nil {
+		return w, b
+	}
+	in := m.Params.Layers[i].In
+	eps := m.Spec.Eps()
+	for o := range b {
+		s := float64(bn.Gamma[o]) / math.Sqrt(float64(bn.RunningVar[o])+eps)
+		for j := 0; j < in; j++ {
+			w[o*in+j] = float32(float64(w[o*in+j]) * s)
+		}
+		b[o] = float32((float64(b[o])-float64(bn.RunningMean[o]))*s + float64(bn.Beta[o]))
+	}
+	return w, b
+}
+
+// linearWeights returns layer i's Gemm weights before batch-norm folding.
+func linearWeights(m *classifier.Model, i int, fold bool) (w, b []float32) {
 	l := m.Params.Layers[i]
 	w = make([]float32, l.In*l.Out)
 	b = make([]float32, l.Out)

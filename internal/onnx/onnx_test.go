@@ -23,8 +23,15 @@ import (
 )
 
 func testModel(t *testing.T, act string, hidden []int, seed uint64) *classifier.Model {
+	return testModelBN(t, act, hidden, seed, false)
+}
+
+// testModelBN is testModel with batch normalization between hidden layers,
+// whose gamma, beta and running statistics are random.
+func testModelBN(t *testing.T, act string, hidden []int, seed uint64, bn bool) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
+	cfg.Model.BatchNorm = bn
 	cfg.Model.Hidden = hidden
 	cfg.Model.Activation = act
 	cfg.Model.LeakySlope = 0.1
@@ -36,6 +43,17 @@ func testModel(t *testing.T, act string, hidden []int, seed uint64) *classifier.
 	for i := range p.Layers {
 		for j := range p.Layers[i].B {
 			p.Layers[i].B[j] = float32(rng.NormFloat64() * 0.1)
+		}
+	}
+	for _, l := range p.Layers {
+		if l.BN == nil {
+			continue
+		}
+		for j := range l.BN.Gamma {
+			l.BN.Gamma[j] = float32(1 + 0.3*rng.NormFloat64())
+			l.BN.Beta[j] = float32(0.2 * rng.NormFloat64())
+			l.BN.RunningMean[j] = float32(0.5 * rng.NormFloat64())
+			l.BN.RunningVar[j] = float32(0.2 + rng.Float64())
 		}
 	}
 	stats := data.Stats{Mean: [3]float32{0.4914, 0.4822, 0.4465}, Std: [3]float32{0.2470, 0.2435, 0.2616}}
@@ -105,19 +123,22 @@ func TestMatchesClassifier(t *testing.T) {
 		act    string
 		hidden []int
 		fold   bool
+		bn     bool
 	}{
-		{"relu", []int{128, 64, 32, 16}, false},
-		{"tanh", []int{64}, false},
-		{"sigmoid", []int{32, 32}, false},
-		{"leaky_relu", []int{48, 24}, false},
-		{"relu", nil, false},
-		{"relu", []int{128, 64, 32, 16}, true},
-		{"leaky_relu", []int{48, 24}, true},
+		{"relu", []int{128, 64, 32, 16}, false, false},
+		{"tanh", []int{64}, false, false},
+		{"sigmoid", []int{32, 32}, false, false},
+		{"leaky_relu", []int{48, 24}, false, false},
+		{"relu", nil, false, false},
+		{"relu", []int{128, 64, 32, 16}, true, false},
+		{"leaky_relu", []int{48, 24}, true, false},
+		{"relu", []int{256, 64}, false, true},
+		{"tanh", []int{64, 32}, true, true},
 	}
 	imgs := images(16, 3)
 	for i, tc := range tests {
-		t.Run(fmt.Sprintf("%s %v fold=%v", tc.act, tc.hidden, tc.fold), func(t *testing.T) {
-			m := testModel(t, tc.act, tc.hidden, uint64(i+1))
+		t.Run(fmt.Sprintf("%s %v fold=%v bn=%v", tc.act, tc.hidden, tc.fold, tc.bn), func(t *testing.T) {
+			m := testModelBN(t, tc.act, tc.hidden, uint64(i+1), tc.bn)
 			defer m.Close()
 			b, err := Marshal(m, Options{ProducerVersion: "test", Fold: tc.fold})
 			if err != nil {
@@ -136,7 +157,9 @@ func TestMatchesClassifier(t *testing.T) {
 			if maxP >= 1e-5 {
 				t.Errorf("probabilities differ by %g, want < 1e-5", maxP)
 			}
-			if tol := map[bool]float64{false: 1e-5, true: 1e-4}[tc.fold]; maxL >= tol {
+			// Folding (normalization or batch norm) into Gemm reorders float32
+			// rounding; the probabilities stay within 1e-5 either way.
+			if tol := map[bool]float64{false: 1e-5, true: 1e-4}[tc.fold || tc.bn]; maxL >= tol {
 				t.Errorf("logits differ by %g, want < %g", maxL, tol)
 			}
 		})
