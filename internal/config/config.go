@@ -181,8 +181,8 @@ type EarlyStopping struct {
 	Patience int `mapstructure:"patience" yaml:"patience"`
 	// MinDelta is the smallest change that counts as an improvement.
 	MinDelta float64 `mapstructure:"min_delta" yaml:"min_delta"`
-	// RestoreBest ends the run with the best epoch's weights, also in
-	// checkpoints/last.
+	// RestoreBest makes the best epoch's weights (checkpoints/best) the
+	// final model that report.json tests; false: the last epoch's.
 	RestoreBest bool `mapstructure:"restore_best" yaml:"restore_best"`
 }
 

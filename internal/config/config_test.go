@@ -694,7 +694,7 @@ func TestReference(t *testing.T) {
 		{name: "activation", want: KeyDoc{Key: "model.activation", Type: "string", Default: "relu",
 			Doc: "Hidden layer activation; must be one of relu, tanh, sigmoid, leaky_relu.", Env: "LEPTON_MODEL_ACTIVATION"}},
 		{name: "bool", want: KeyDoc{Key: "train.early_stopping.restore_best", Type: "bool", Default: "true",
-			Doc: "End with the best epoch's weights, in checkpoints/last too.", Env: "LEPTON_TRAIN_EARLY_STOPPING_RESTORE_BEST"}},
+			Doc: "Make the best epoch's weights (checkpoints/best) the final model that report.json tests; false: the last epoch's.", Env: "LEPTON_TRAIN_EARLY_STOPPING_RESTORE_BEST"}},
 		{name: "float list", want: KeyDoc{Key: "data.augment.ratio", Type: "list of float", Default: "[0.75, 1.3333333333333333]",
 			Doc: "Aspect-ratio range [min, max] of the random resized crop; must be [min, max] with 0 < min <= max.", Env: "LEPTON_DATA_AUGMENT_RATIO"}},
 		{name: "cross-key rule documented", want: KeyDoc{Key: "model.dropout", Type: "list of float", Default: "[]",

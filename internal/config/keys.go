@@ -171,7 +171,7 @@ var keys = []keySpec{
 		doc:   "Smallest change of the metric that counts as an improvement",
 		rules: []rule{floatAtLeast(0)}},
 	{key: "train.early_stopping.restore_best", kind: kindBool, def: true,
-		doc: "End with the best epoch's weights, in checkpoints/last too"},
+		doc: "Make the best epoch's weights (checkpoints/best) the final model that report.json tests; false: the last epoch's"},
 
 	{key: "output.dir", kind: kindString, def: "runs",
 		doc:   "Parent directory of run directories",
