@@ -2,12 +2,10 @@ package main
 
 import (
 	"errors"
-	"io/fs"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
-	"github.com/lepton-cli/lepton/internal/predict"
 	"github.com/lepton-cli/lepton/internal/rundir"
 	"github.com/lepton-cli/lepton/internal/train"
 )
@@ -64,10 +62,6 @@ func exitCode(err error) int {
 		return exitData
 	case errors.Is(err, rundir.ErrExists), errors.Is(err, rundir.ErrLocked):
 		return exitRunExists
-	case errors.Is(err, predict.ErrSomeFailed):
-		return exitFailure
-	case errors.Is(err, fs.ErrNotExist):
-		return exitFailure
 	}
-	return exitFailure
+	return exitFailure // including predict.ErrSomeFailed: some inputs failed
 }

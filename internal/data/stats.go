@@ -86,16 +86,7 @@ func Fill(x []float32, y []int, d *Dataset, idx []int, s Stats) {
 	y = y[:len(idx)]
 	t := s.table()
 	for j, id := range idx {
-		img := d.Image(id)
-		dst := x[j*ImageSize : (j+1)*ImageSize]
-		for c := range Channels {
-			tc := &t[c]
-			plane := img[c*planeSize : (c+1)*planeSize]
-			out := dst[c*planeSize : (c+1)*planeSize]
-			for i, v := range plane {
-				out[i] = tc[v]
-			}
-		}
+		normalizeWith(x[j*ImageSize:(j+1)*ImageSize], d.Image(id), &t)
 		y[j] = int(d.Labels[id])
 	}
 }
