@@ -41,6 +41,7 @@ type Net struct {
 	bnRun   []*bnRunStats // prediction: running statistics fed to the graph
 	sinks   G.Nodes       // nodes that must run although nothing reads them (Read nodes)
 	pc      *int          // the tape machine's program counter, nil if not reachable
+	gradBuf [][]float32   // Grads' result, reused across steps
 }
 
 // dropMask is one hidden layer's dropout mask input: Batch x Out values,
@@ -389,11 +390,15 @@ func (n *Net) Logits() ([]float32, error) {
 }
 
 // Grads returns the gradients of the last Run, aligned with Params.Slices().
+// The returned slice is reused by the next call.
 func (n *Net) Grads() ([][]float32, error) {
 	if n.grads == nil {
 		return nil, errors.New("not a training graph")
 	}
-	out := make([][]float32, len(n.grads))
+	if n.gradBuf == nil {
+		n.gradBuf = make([][]float32, len(n.grads))
+	}
+	out := n.gradBuf // reused: the training step allocates nothing here
 	for i, g := range n.grads {
 		s, err := float32s(g.Value())
 		if err != nil {
