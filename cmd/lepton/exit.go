@@ -6,8 +6,8 @@ import (
 	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/run"
 	"github.com/lepton-cli/lepton/internal/rundir"
-	"github.com/lepton-cli/lepton/internal/train"
 )
 
 // Exit codes; the README's table lists the same.
@@ -54,7 +54,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.Is(err, train.ErrIncompatible):
+	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.Is(err, run.ErrIncompatible):
 		return exitUsage
 	case errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion), errors.As(err, &ckErr):
 		return exitCheckpoint

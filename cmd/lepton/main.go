@@ -14,10 +14,10 @@ import (
 )
 
 func main() {
-	os.Exit(run())
+	os.Exit(mainRun())
 }
 
-func run() int {
+func mainRun() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sig := watchSignals(cancel)

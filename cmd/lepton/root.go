@@ -7,6 +7,8 @@ import (
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lepton-cli/lepton/internal/engine"
 )
 
 // streams are the command's input and output, injected so that tests can
@@ -64,7 +66,7 @@ drawn only when stderr is a terminal.`,
 		SilenceErrors: true,
 		// All cores and lepton's matrix kernels by default; train applies train.threads.
 		PersistentPreRunE: func(*cobra.Command, []string) error {
-			setThreads(0)
+			engine.Configure(engine.Settings{})
 			return startProfile(cpuProfile)
 		},
 		PersistentPostRun: func(*cobra.Command, []string) { stopProfile() },

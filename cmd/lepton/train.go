@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -12,9 +10,9 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
-	"github.com/lepton-cli/lepton/internal/model"
+	"github.com/lepton-cli/lepton/internal/engine"
+	"github.com/lepton-cli/lepton/internal/run"
 	"github.com/lepton-cli/lepton/internal/rundir"
-	"github.com/lepton-cli/lepton/internal/train"
 )
 
 // trainOptions are the flags of "lepton train".
@@ -118,13 +116,12 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 	if err != nil {
 		return err
 	}
-	setThreads(cfg.Train.Threads)
+	es := engine.Settings{Threads: cfg.Train.Threads}
 	if s.Getenv("GOGC") == "" {
-		// The data set is a large, long-lived heap; collecting at 50% growth
-		// instead of 100% keeps peak memory near 1.5x of it for little CPU.
-		debug.SetGCPercent(50)
+		es.GCPercent = 50
 	}
-	dir, err := train.Run(cmd.Context(), train.Options{
+	engine.Configure(es)
+	dir, err := run.Train(cmd.Context(), run.Options{
 		Config:      cfg,
 		DataDir:     data.ResolveDir(opts.Data, cfg.Data.Dir, s.Getenv),
 		OutDir:      opts.Out,
@@ -150,14 +147,4 @@ func resumeDir(arg string) string {
 		return filepath.Dir(filepath.Dir(arg))
 	}
 	return arg
-}
-
-// setThreads sets how many cores lepton computes on (0 = all) and installs
-// lepton's matrix-multiply kernels under Gorgonia.
-func setThreads(n int) {
-	if n <= 0 {
-		n = runtime.NumCPU()
-	}
-	runtime.GOMAXPROCS(n)
-	model.UseThreads(n)
 }

@@ -7,7 +7,6 @@ package classifier
 import (
 	"context"
 	"fmt"
-	"math"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/config"
@@ -27,44 +26,12 @@ type Model struct {
 	Stats   data.Stats
 	Classes []string
 
-	nets map[int]*model.Net
+	nets *model.Cache // inference graphs per batch size
 }
 
 // New wraps parameters into a classifier.
 func New(cfg *config.Config, p *model.Params, stats data.Stats, classes []string) *Model {
-	return &Model{Config: cfg, Spec: SpecOf(cfg.Model), Params: p, Stats: stats, Classes: classes}
-}
-
-// SpecOf returns the network spec described by a model config.
-func SpecOf(m config.Model) model.Spec {
-	return model.Spec{
-		Input:      m.Input,
-		Hidden:     append([]int(nil), m.Hidden...),
-		Classes:    m.Classes,
-		Activation: m.Activation,
-		LeakySlope: m.LeakySlope,
-		Init:       m.Init,
-		Dropout:    dropoutPerLayer(m.Dropout, len(m.Hidden)),
-		BatchNorm:  m.BatchNorm,
-		BNMomentum: m.BNMomentum,
-		BNEps:      m.BNEps,
-	}
-}
-
-// dropoutPerLayer expands the config's dropout (none, one value for every
-// hidden layer, or one per layer) to one probability per hidden layer.
-func dropoutPerLayer(p []float64, layers int) []float64 {
-	switch {
-	case len(p) == 0 || layers == 0:
-		return nil
-	case len(p) == 1:
-		out := make([]float64, layers)
-		for i := range out {
-			out[i] = p[0]
-		}
-		return out
-	}
-	return append([]float64(nil), p...)
+	return &Model{Config: cfg, Spec: cfg.Model.Spec(), Params: p, Stats: stats, Classes: classes}
 }
 
 // Load reads a checkpoint file and rebuilds the classifier it holds.
@@ -86,7 +53,7 @@ func FromCheckpoint(ck *checkpoint.Checkpoint) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stored config: %w", err)
 	}
-	spec := SpecOf(cfg.Model)
+	spec := cfg.Model.Spec()
 	if len(ck.Meta.Classes) != spec.Classes {
 		return nil, fmt.Errorf("%d class names for a model of %d classes", len(ck.Meta.Classes), spec.Classes)
 	}
@@ -122,29 +89,12 @@ func (m *Model) Checkpoint(meta checkpoint.Meta) (*checkpoint.Checkpoint, error)
 	return ck, nil
 }
 
-// net returns the cached inference graph for a batch size.
-func (m *Model) net(batch int) (*model.Net, error) {
-	if n, ok := m.nets[batch]; ok {
-		return n, nil
-	}
-	n, err := model.NewPredictor(m.Spec, m.Params, batch)
-	if err != nil {
-		return nil, err
-	}
-	if m.nets == nil {
-		m.nets = map[int]*model.Net{}
-	}
-	m.nets[batch] = n
-	return n, nil
-}
-
 // Close releases the inference graphs.
 func (m *Model) Close() error {
-	for b, n := range m.nets {
-		n.Close()
-		delete(m.nets, b)
+	if m.nets == nil {
+		return nil
 	}
-	return nil
+	return m.nets.Close()
 }
 
 // Logits runs the network over n inputs in batches. fill writes input i
@@ -157,7 +107,10 @@ func (m *Model) Logits(ctx context.Context, n int, fill func(i int, dst []float3
 			return err
 		}
 		size := min(InferenceBatch, n-start)
-		net, err := m.net(size)
+		if m.nets == nil {
+			m.nets = model.NewCache(m.Spec, m.Params, false)
+		}
+		net, err := m.nets.Net(size)
 		if err != nil {
 			return err
 		}
@@ -199,9 +152,9 @@ func (m *Model) Evaluate(ctx context.Context, ds *data.Dataset, k int) (*Result,
 		func(i int, dst []float32) { m.Stats.Normalize(dst, ds.Image(i)) },
 		func(i int, logits []float32) {
 			label := int(ds.Labels[i])
-			lossSum += CrossEntropy(logits, label)
+			lossSum += model.CrossEntropy(logits, label)
 			acc.Add(label, logits)
-			res.Pred[i] = Argmax(logits)
+			res.Pred[i] = model.Argmax(logits)
 		})
 	if err != nil {
 		return nil, err
@@ -211,46 +164,4 @@ func (m *Model) Evaluate(ctx context.Context, ds *data.Dataset, k int) (*Result,
 	}
 	res.Report = acc.Report()
 	return res, nil
-}
-
-// Softmax returns the probabilities of a row of logits, computed stably.
-func Softmax(logits []float32) []float64 {
-	m := math.Inf(-1)
-	for _, v := range logits {
-		m = math.Max(m, float64(v))
-	}
-	out := make([]float64, len(logits))
-	var s float64
-	for i, v := range logits {
-		out[i] = math.Exp(float64(v) - m)
-		s += out[i]
-	}
-	for i := range out {
-		out[i] /= s
-	}
-	return out
-}
-
-// CrossEntropy is -log softmax(logits)[label], computed stably.
-func CrossEntropy(logits []float32, label int) float64 {
-	m := math.Inf(-1)
-	for _, v := range logits {
-		m = math.Max(m, float64(v))
-	}
-	var s float64
-	for _, v := range logits {
-		s += math.Exp(float64(v) - m)
-	}
-	return math.Log(s) + m - float64(logits[label])
-}
-
-// Argmax returns the index of the largest value, the lowest on ties.
-func Argmax(v []float32) int {
-	best := 0
-	for i := range v {
-		if v[i] > v[best] {
-			best = i
-		}
-	}
-	return best
 }

@@ -32,7 +32,7 @@ func exactModel(t *testing.T) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Model.Hidden = nil
-	p, err := model.NewParams(classifier.SpecOf(cfg.Model), 1)
+	p, err := model.NewParams(cfg.Model.Spec(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func randomModel(t *testing.T) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Model.Hidden = []int{24}
-	p, err := model.NewParams(classifier.SpecOf(cfg.Model), 3)
+	p, err := model.NewParams(cfg.Model.Spec(), 3)
 	if err != nil {
 		t.Fatal(err)
 	}

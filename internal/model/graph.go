@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
-	"unsafe"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -178,20 +176,6 @@ func build(spec Spec, p *Params, batch int, train bool) (*Net, error) {
 	return n, nil
 }
 
-// programCounter returns a pointer to a Gorgonia tape machine's program
-// counter, or nil when vm is not one (see rewind).
-func programCounter(vm G.VM) *int {
-	v := reflect.ValueOf(vm)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil
-	}
-	f := v.Elem().FieldByName("pc")
-	if !f.IsValid() || f.Kind() != reflect.Int {
-		return nil
-	}
-	return (*int)(unsafe.Pointer(f.UnsafeAddr()))
-}
-
 // row returns a 1 x len(data) matrix node bound to data.
 func (n *Net) row(name string, data []float32) *G.Node {
 	return G.NewMatrix(n.graph, tensor.Float32, G.WithShape(1, len(data)), G.WithName(name),
@@ -342,21 +326,6 @@ func (n *Net) Run() error {
 		n.updateRunningStats()
 	}
 	return nil
-}
-
-// rewind readies the tape machine for the next Run. Gorgonia's Reset also
-// drops every register, so each Run would allocate (and zero) all of its
-// intermediate tensors again; rewinding only the program counter keeps
-// them, and the tape's alloc instructions reuse registers of the right
-// shape. The program counter is unexported in Gorgonia v0.9.18, so it is
-// set through reflection; if that field is not found (another Gorgonia
-// version), Reset is used.
-func (n *Net) rewind() {
-	if n.pc == nil {
-		n.vm.Reset()
-		return
-	}
-	*n.pc = 0
 }
 
 // updateRunningStats folds the last Run's batch statistics into Params.

@@ -57,13 +57,9 @@ func (xentOp) Do(inputs ...G.Value) (G.Value, error) {
 
 // rowLoss is logsumexp(row) - dot(trow, row), computed in float64.
 func rowLoss(row, trow []float32) float64 {
-	m := float64(row[0])
-	for _, v := range row[1:] {
-		m = math.Max(m, float64(v))
-	}
-	var s, dot float64
+	m, s := expSum(row)
+	var dot float64
 	for j, v := range row {
-		s += math.Exp(float64(v) - m)
 		dot += float64(trow[j]) * (float64(v) - m)
 	}
 	return math.Log(s) - dot
@@ -123,14 +119,7 @@ func (xentGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	scale := g / float64(rows)
 	for i := 0; i < rows; i++ {
 		row := xs[i*cols : (i+1)*cols]
-		m := float64(row[0])
-		for _, v := range row[1:] {
-			m = math.Max(m, float64(v))
-		}
-		var s float64
-		for _, v := range row {
-			s += math.Exp(float64(v) - m)
-		}
+		m, s := expSum(row)
 		for j, v := range row {
 			p := math.Exp(float64(v)-m) / s
 			os[i*cols+j] = float32(scale * (p - float64(ts[i*cols+j])))

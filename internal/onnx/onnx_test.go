@@ -35,7 +35,7 @@ func testModelBN(t *testing.T, act string, hidden []int, seed uint64, bn bool) *
 	cfg.Model.Hidden = hidden
 	cfg.Model.Activation = act
 	cfg.Model.LeakySlope = 0.1
-	p, err := model.NewParams(classifier.SpecOf(cfg.Model), seed)
+	p, err := model.NewParams(cfg.Model.Spec(), seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func leptonOutputs(t *testing.T, m *classifier.Model, imgs [][]byte) (logits [][
 		func(i int, dst []float32) { m.Stats.Normalize(dst, imgs[i]) },
 		func(i int, l []float32) {
 			logits = append(logits, append([]float32(nil), l...))
-			probs = append(probs, classifier.Softmax(l))
+			probs = append(probs, model.Softmax(l))
 		})
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/imaging"
+	"github.com/lepton-cli/lepton/internal/model"
 )
 
 // ErrSomeFailed is returned when at least one input could not be classified.
@@ -392,7 +393,7 @@ func extList() string {
 }
 
 func top(classes []string, logits []float32, k int) []Class {
-	p := classifier.Softmax(logits)
+	p := model.Softmax(logits)
 	idx := make([]int, len(p))
 	for i := range idx {
 		idx[i] = i

@@ -39,7 +39,7 @@ func exactModel(t testing.TB) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Model.Hidden = nil
-	spec := classifier.SpecOf(cfg.Model)
+	spec := cfg.Model.Spec()
 	p, err := model.NewParams(spec, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func randomModel(t testing.TB) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Model.Hidden = []int{32, 16}
-	p, err := model.NewParams(classifier.SpecOf(cfg.Model), 7)
+	p, err := model.NewParams(cfg.Model.Spec(), 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,8 +269,8 @@ func TestExactLogits(t *testing.T) {
 			t.Errorf("logit %d = %v, want %v", c, r.Logits[c], want)
 		}
 	}
-	p := classifier.Softmax(r.Logits)
-	if got, want := r.Top[0].Probability, p[classifier.Argmax(r.Logits)]; got != want {
+	p := model.Softmax(r.Logits)
+	if got, want := r.Top[0].Probability, p[model.Argmax(r.Logits)]; got != want {
 		t.Errorf("top probability %v, softmax of the logits %v", got, want)
 	}
 }
@@ -358,7 +358,7 @@ func BenchmarkPredictPNG(b *testing.B) {
 	}
 	cfg := config.Default()
 	cfg.Model.Hidden = []int{128, 64, 32, 16}
-	p, err := model.NewParams(classifier.SpecOf(cfg.Model), 1)
+	p, err := model.NewParams(cfg.Model.Spec(), 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -26,7 +26,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/lepton-cli/lepton/internal/metrics"
+	"github.com/lepton-cli/lepton/internal/report"
 	"github.com/lepton-cli/lepton/internal/rundir"
 	"github.com/lepton-cli/lepton/internal/train"
 )
@@ -66,19 +66,7 @@ type Run struct {
 	// History is metrics.csv, oldest epoch first.
 	History []train.EpochMetrics `json:"-"`
 	// Report is report.json, nil when the run has none.
-	Report *Report `json:"-"`
-}
-
-// Report is the part of a run's report.json that runs reads.
-type Report struct {
-	Name         string         `json:"name"`
-	Test         metrics.Report `json:"test"`
-	TestLoss     float64        `json:"test_loss"`
-	Epochs       int            `json:"epochs"`
-	BestEpoch    int            `json:"best_epoch"`
-	BestValAcc   float64        `json:"best_val_acc"`
-	TrainSeconds float64        `json:"train_seconds"`
-	Status       string         `json:"status"`
+	Report *report.Report `json:"-"`
 }
 
 // IsRun reports whether dir looks like a run directory: it holds a
@@ -110,7 +98,7 @@ func Read(dir string) (*Run, error) {
 	default:
 		r.History = hist
 	}
-	rep, err := readReport(filepath.Join(dir, rundir.ReportFile))
+	rep, err := report.Read(report.Path(dir))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -164,19 +152,6 @@ func Read(dir string) (*Run, error) {
 }
 
 func ptr(v float64) *float64 { return &v }
-
-// readReport decodes a report.json.
-func readReport(path string) (*Report, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var r Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &r, nil
-}
 
 // configName returns the name key of a run's config.yaml, or "".
 func configName(path string) string {

@@ -59,7 +59,7 @@ func metricsCSV(epochs int, seconds float64) string {
 	return b.String()
 }
 
-func report(name, status string, epochs, bestEpoch int, bestVal, testAcc, seconds float64) string {
+func reportJSON(name, status string, epochs, bestEpoch int, bestVal, testAcc, seconds float64) string {
 	rep := map[string]any{
 		"name": name, "epochs": epochs, "best_epoch": bestEpoch, "best_val_acc": bestVal,
 		"train_seconds": seconds, "test_loss": 1.25,
@@ -122,10 +122,10 @@ func layout(t *testing.T, fixtures []fixture) string {
 
 func standardRuns(t *testing.T) string {
 	return layout(t, []fixture{
-		{name: "mlp-20261126-120000", config: "mlp", epochs: 10, seconds: 12, report: report("mlp", "finished", 10, 9, 0.75, 0.7412, 120)},
-		{name: "wide-20261126-130000", config: "wide", epochs: 4, seconds: 30, report: report("wide", "interrupted", 4, 3, 0.45, 0.4377, 120)},
-		{name: "tanh-20261126-140000", config: "tanh", epochs: 2, seconds: 6, report: report("tanh", "failed", 2, 2, 0.40, -1, 12)},
-		{name: "old-report", config: "mlp", epochs: 3, seconds: 20, report: report("mlp", "", 3, 2, 0.40, 0.39, 60)},
+		{name: "mlp-20261126-120000", config: "mlp", epochs: 10, seconds: 12, report: reportJSON("mlp", "finished", 10, 9, 0.75, 0.7412, 120)},
+		{name: "wide-20261126-130000", config: "wide", epochs: 4, seconds: 30, report: reportJSON("wide", "interrupted", 4, 3, 0.45, 0.4377, 120)},
+		{name: "tanh-20261126-140000", config: "tanh", epochs: 2, seconds: 6, report: reportJSON("tanh", "failed", 2, 2, 0.40, -1, 12)},
+		{name: "old-report", config: "mlp", epochs: 3, seconds: 20, report: reportJSON("mlp", "", 3, 2, 0.40, 0.39, 60)},
 		{name: "crashed", config: "deep", epochs: 5, seconds: 60},
 		{name: "live", config: "mlp", epochs: 1, seconds: 15, lock: fmt.Sprintf("%d\n", os.Getpid())},
 		{name: "stale-lock", config: "mlp", lock: fmt.Sprintf("%d\n", deadPID(t))},

@@ -1,6 +1,10 @@
 package train
 
-import "math"
+import (
+	"math"
+
+	"github.com/lepton-cli/lepton/internal/config"
+)
 
 // EarlyStopping ends training when the monitored metric has not improved
 // by more than MinDelta for Patience epochs, as Keras' EarlyStopping does.
@@ -24,7 +28,7 @@ func (e *EarlyStopping) Observe(v float64) bool {
 	}
 	better := !e.Seen
 	if e.Seen {
-		if monitorMode(e.Monitor) == "min" {
+		if config.MonitorMode(e.Monitor) == "min" {
 			better = v < e.Best-e.MinDelta
 		} else {
 			better = v > e.Best+e.MinDelta

@@ -99,37 +99,26 @@ type Loop struct {
 	correct, seen int
 	lastLR        float64
 
-	nets map[int]*model.Net
+	nets *model.Cache // training graphs per batch size
 }
 
 // NewLoop prepares a loop for training m's parameters on train, validating on val.
 func NewLoop(cfg *config.Config, m *classifier.Model, train, val *data.Dataset) (*Loop, error) {
-	o := cfg.Train.Optimizer
 	var sizes []int
 	for _, s := range m.Params.Slices() {
 		sizes = append(sizes, len(s))
 	}
-	var noDecay []bool
-	if !o.DecayBias {
-		noDecay = m.Params.NoDecay()
-	}
-	opt, err := optim.New(optim.Settings{
-		Name: o.Name, Momentum: o.Momentum, Nesterov: o.Nesterov, Beta1: o.Beta1, Beta2: o.Beta2,
-		Eps: o.Eps, WeightDecay: o.WeightDecay, NoDecay: noDecay,
-	}, sizes)
+	opt, err := optim.New(cfg.Train.Optimizer.Settings(m.Params.NoDecay()), sizes)
 	if err != nil {
 		return nil, err
 	}
-	sc := cfg.Train.Schedule
-	sched, err := schedule.New(schedule.Settings{
-		Name: sc.Name, WarmupEpochs: sc.WarmupEpochs, MinLR: sc.MinLR, StepEpochs: sc.StepEpochs, Gamma: sc.Gamma,
-		PctStart: sc.PctStart, DivFactor: sc.DivFactor, FinalDivFactor: sc.FinalDivFactor,
-		Factor: sc.Factor, Patience: sc.Patience, Threshold: sc.Threshold, Mode: monitorMode(sc.Monitor),
-	}, o.LR, stepsPerEpoch(train.Len(), cfg.Train.BatchSize), cfg.Train.Epochs)
+	sched, err := schedule.New(cfg.Train.Schedule.Settings(), cfg.Train.Optimizer.LR,
+		stepsPerEpoch(train.Len(), cfg.Train.BatchSize), cfg.Train.Epochs)
 	if err != nil {
 		return nil, fmt.Errorf("train.schedule: %w", err)
 	}
-	l := &Loop{Config: cfg, Model: m, Opt: opt, Train: train, Val: val, Sched: sched}
+	l := &Loop{Config: cfg, Model: m, Opt: opt, Train: train, Val: val, Sched: sched,
+		nets: model.NewCache(m.Spec, m.Params, true)}
 	if es := cfg.Train.EarlyStopping; es.Enabled {
 		l.Early = &EarlyStopping{Monitor: es.Monitor, Patience: es.Patience, MinDelta: es.MinDelta}
 	}
@@ -137,14 +126,6 @@ func NewLoop(cfg *config.Config, m *classifier.Model, train, val *data.Dataset) 
 }
 
 func stepsPerEpoch(n, batch int) int { return (n + batch - 1) / batch }
-
-// monitorMode says whether a monitored metric improves upwards ("max") or downwards ("min").
-func monitorMode(monitor string) string {
-	if monitor == "val_loss" {
-		return "min"
-	}
-	return "max"
-}
 
 // monitor returns the metric that decides the best epoch: early stopping's
 // monitored metric when enabled, else validation accuracy.
@@ -163,27 +144,9 @@ func (l *Loop) Best() (EpochMetrics, bool) {
 	return l.History[l.BestEpoch-1], true
 }
 
-func (l *Loop) trainer(batch int) (*model.Net, error) {
-	if n, ok := l.nets[batch]; ok {
-		return n, nil
-	}
-	n, err := model.NewTrainer(l.Model.Spec, l.Model.Params, batch)
-	if err != nil {
-		return nil, err
-	}
-	if l.nets == nil {
-		l.nets = map[int]*model.Net{}
-	}
-	l.nets[batch] = n
-	return n, nil
-}
-
 // Close releases the loop's graphs.
 func (l *Loop) Close() error {
-	for b, n := range l.nets {
-		n.Close()
-		delete(l.nets, b)
-	}
+	l.nets.Close()
 	return l.Model.Close()
 }
 
@@ -213,21 +176,6 @@ func (l *Loop) Fit(ctx context.Context, listeners ...Listener) (err error) {
 // dropoutStream separates the dropout masks' random stream from the others.
 const dropoutStream = 0x64726f706f7574 // "dropout"
 
-func (l *Loop) augment() data.Augment {
-	a := l.Config.Data.Augment
-	aug := data.Augment{Flip: a.Flip}
-	if a.Crop {
-		aug.Pad = a.CropPadding
-	}
-	if len(a.Scale) == 2 {
-		aug.Scale = [2]float64{a.Scale[0], a.Scale[1]}
-	}
-	if len(a.Ratio) == 2 {
-		aug.Ratio = [2]float64{a.Ratio[0], a.Ratio[1]}
-	}
-	return aug
-}
-
 func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 	start := time.Now()
 	cfg := l.Config
@@ -237,7 +185,7 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 	steps := stepsPerEpoch(len(order), batch)
 	classes := l.Model.Spec.Classes
 	params := l.Model.Params.Slices()
-	aug := l.augment()
+	aug := cfg.Data.Augment.Settings()
 	workers := cfg.Data.Workers
 	if workers <= 0 {
 		workers = 1
@@ -268,7 +216,7 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 			loader.Release(b)
 			continue
 		}
-		net, err := l.trainer(b.Size)
+		net, err := l.nets.Net(b.Size)
 		if err != nil {
 			return err
 		}
@@ -308,7 +256,7 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 			return err
 		}
 		for j := 0; j < b.Size; j++ {
-			if classifier.Argmax(logits[j*classes:(j+1)*classes]) == b.Y[j] {
+			if model.Argmax(logits[j*classes:(j+1)*classes]) == b.Y[j] {
 				l.correct++
 			}
 		}
@@ -379,7 +327,7 @@ func (l *Loop) score(m EpochMetrics) float64 {
 		return m.TrainAcc
 	}
 	v := metricOf(m, l.monitor())
-	if monitorMode(l.monitor()) == "min" {
+	if config.MonitorMode(l.monitor()) == "min" {
 		return -v
 	}
 	return v

@@ -110,3 +110,18 @@ func PlotHistory(h []EpochMetrics) []plot.Epoch {
 	}
 	return out
 }
+
+// RestoreSeconds puts the per-epoch seconds recorded in the metrics.csv at
+// path back into a history restored from a checkpoint (checkpoints leave
+// wall-clock time out). A missing or unreadable file changes nothing.
+func RestoreSeconds(path string, history []EpochMetrics) {
+	rows, err := ReadMetrics(path)
+	if err != nil {
+		return
+	}
+	for _, r := range rows {
+		if r.Epoch >= 1 && r.Epoch <= len(history) {
+			history[r.Epoch-1].Seconds = r.Seconds
+		}
+	}
+}

@@ -1,4 +1,4 @@
-package train
+package run
 
 import (
 	"context"
@@ -27,7 +27,7 @@ func TestSameWeightsAcrossThreadCounts(t *testing.T) {
 		model.UseThreads(threads)
 		dir := filepath.Join(t.TempDir(), "run")
 		cfg := toyConfig(t, append(sets, "train.threads="+string(rune('0'+threads)))...)
-		if _, err := Run(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
+		if _, err := Train(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
 			t.Fatal(err)
 		}
 		ck, err := checkpoint.Load(rundir.Last(dir))
@@ -78,7 +78,7 @@ func TestFastPathMatchesPortablePath(t *testing.T) {
 				}
 				dir := filepath.Join(t.TempDir(), "run")
 				cfg := toyConfig(t, append([]string{"model.hidden=[64,32]", "train.epochs=1"}, tc.sets...)...)
-				if _, err := Run(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
+				if _, err := Train(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
 					t.Fatal(err)
 				}
 				ck, err := checkpoint.Load(rundir.Last(dir))

@@ -1,4 +1,4 @@
-package train
+package run
 
 import (
 	"bytes"
@@ -10,19 +10,21 @@ import (
 	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/model"
+	"github.com/lepton-cli/lepton/internal/report"
 	"github.com/lepton-cli/lepton/internal/rundir"
+	"github.com/lepton-cli/lepton/internal/train"
 )
 
 // stepLosses records the running loss of every step.
 type stepLosses struct {
-	Hooks
+	train.Hooks
 	losses []float64
 	last   float64
 	prev   float64
 	steps  int
 }
 
-func (s *stepLosses) Step(_ *Loop, ev StepEvent) error {
+func (s *stepLosses) Step(_ *train.Loop, ev train.StepEvent) error {
 	// ev.Loss is the running mean; recover each step's own loss from it.
 	s.steps++
 	own := ev.Loss*float64(s.steps) - s.prev*float64(s.steps-1)
@@ -51,9 +53,9 @@ func TestTrainOnRealCIFAR10(t *testing.T) {
 	}
 	rec := &stepLosses{}
 	var log bytes.Buffer
-	dir, err := Run(context.Background(), Options{
+	dir, err := Train(context.Background(), Options{
 		Config: cfg, DataDir: dataDir, OutDir: filepath.Join(t.TempDir(), "run"),
-		Stderr: &log, Listeners: []Listener{rec},
+		Stderr: &log, Listeners: []train.Listener{rec},
 	})
 	if err != nil {
 		t.Fatalf("train: %v\n%s", err, log.String())
@@ -70,7 +72,7 @@ func TestTrainOnRealCIFAR10(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := ReadReport(b)
+	rep, err := report.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package train
+package run
 
 import (
 	"bytes"
@@ -11,7 +11,9 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/report"
 	"github.com/lepton-cli/lepton/internal/rundir"
+	"github.com/lepton-cli/lepton/internal/train"
 )
 
 func toyConfig(t *testing.T, sets ...string) *config.Config {
@@ -26,12 +28,12 @@ func toyConfig(t *testing.T, sets ...string) *config.Config {
 
 // stopAfter cancels training once GlobalStep reaches n.
 type stopAfter struct {
-	Hooks
+	train.Hooks
 	n      int64
 	cancel context.CancelFunc
 }
 
-func (s *stopAfter) Step(_ *Loop, ev StepEvent) error {
+func (s *stopAfter) Step(_ *train.Loop, ev train.StepEvent) error {
 	if ev.GlobalStep == s.n {
 		s.cancel()
 	}
@@ -77,7 +79,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 			return r
 		}
 		dir := filepath.Join(t.TempDir(), "full")
-		if _, err := Run(context.Background(), Options{Config: toyConfig(t, sets...), DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
+		if _, err := Train(context.Background(), Options{Config: toyConfig(t, sets...), DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
 			t.Fatal(err)
 		}
 		refs[key] = runFiles(t, dir)
@@ -88,7 +90,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 
 	// Determinism: a second uninterrupted run writes the same bytes.
 	again := filepath.Join(t.TempDir(), "again")
-	if _, err := Run(context.Background(), Options{Config: toyConfig(t), DataDir: dataDir, OutDir: again, Quiet: true}); err != nil {
+	if _, err := Train(context.Background(), Options{Config: toyConfig(t), DataDir: dataDir, OutDir: again, Quiet: true}); err != nil {
 		t.Fatal(err)
 	}
 	for name, b := range runFiles(t, again) {
@@ -128,15 +130,15 @@ func TestResumeIsBitIdentical(t *testing.T) {
 			sets := tc.sets
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, err := Run(ctx, Options{Config: toyConfig(t, sets...), DataDir: dataDir, OutDir: dir, Quiet: true,
-				Listeners: []Listener{&stopAfter{n: tc.k, cancel: cancel}}})
+			_, err := Train(ctx, Options{Config: toyConfig(t, sets...), DataDir: dataDir, OutDir: dir, Quiet: true,
+				Listeners: []train.Listener{&stopAfter{n: tc.k, cancel: cancel}}})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run returned %v, want context.Canceled", err)
 			}
-			if got := rundir.Status(dir); got != StatusInterrupted {
+			if got := rundir.Status(dir); got != report.StatusInterrupted {
 				t.Fatalf("report status %q, want interrupted", got)
 			}
-			if _, err := Run(context.Background(), Options{Config: toyConfig(t, sets...), DataDir: dataDir, Resume: dir, Quiet: true}); err != nil {
+			if _, err := Train(context.Background(), Options{Config: toyConfig(t, sets...), DataDir: dataDir, Resume: dir, Quiet: true}); err != nil {
 				t.Fatalf("resume: %v", err)
 			}
 			if !rundir.Finished(dir) {
@@ -156,11 +158,11 @@ func TestResumeRefusesIncompatibleConfig(t *testing.T) {
 	dataDir := cifartest.Toy(t, 60, 20, 5)
 	dir := filepath.Join(t.TempDir(), "run")
 	cfg := toyConfig(t, "train.epochs=1")
-	if _, err := Run(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
+	if _, err := Train(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: dir, Quiet: true}); err != nil {
 		t.Fatal(err)
 	}
 	other := toyConfig(t, "train.epochs=2", "model.hidden=[32,8]", "train.optimizer.lr=0.01")
-	_, err := Run(context.Background(), Options{Config: other, DataDir: dataDir, Resume: dir, Quiet: true})
+	_, err := Train(context.Background(), Options{Config: other, DataDir: dataDir, Resume: dir, Quiet: true})
 	if !errors.Is(err, ErrIncompatible) {
 		t.Fatalf("resume with other layers: %v, want ErrIncompatible", err)
 	}
@@ -171,11 +173,11 @@ func TestResumeRefusesIncompatibleConfig(t *testing.T) {
 	}
 	// More epochs alone is fine: the run continues.
 	more := toyConfig(t, "train.epochs=2")
-	if _, err := Run(context.Background(), Options{Config: more, DataDir: dataDir, Resume: dir, Quiet: true}); err != nil {
+	if _, err := Train(context.Background(), Options{Config: more, DataDir: dataDir, Resume: dir, Quiet: true}); err != nil {
 		t.Fatalf("resume with more epochs: %v", err)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, rundir.ReportFile))
-	rep, err := ReadReport(b)
+	rep, err := report.Decode(b)
 	if err != nil || rep.Epochs != 2 {
 		t.Fatalf("report after extending: %+v, %v", rep, err)
 	}

@@ -1,0 +1,91 @@
+// Package report is a training run's report.json: the one type that the
+// run composer writes and that "lepton runs", "lepton report" and the
+// sweep tooling read back.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/lepton-cli/lepton/internal/atomicfile"
+	"github.com/lepton-cli/lepton/internal/metrics"
+	"github.com/lepton-cli/lepton/internal/rundir"
+	"github.com/lepton-cli/lepton/internal/train"
+)
+
+// Status values of a run's report.
+const (
+	StatusFinished    = "finished"
+	StatusInterrupted = "interrupted"
+	StatusFailed      = "failed"
+)
+
+// Report is the content of report.json.
+type Report struct {
+	Name            string               `json:"name"`
+	Status          string               `json:"status"` // finished, interrupted or failed
+	Error           string               `json:"error,omitempty"`
+	Test            metrics.Report       `json:"test"`
+	TestLoss        float64              `json:"test_loss"`
+	Epochs          int                  `json:"epochs"`
+	BestEpoch       int                  `json:"best_epoch"`
+	BestValAcc      float64              `json:"best_val_acc"`
+	TrainSeconds    float64              `json:"train_seconds"`
+	SecondsPerEpoch float64              `json:"seconds_per_epoch"`
+	TrainImages     int                  `json:"train_images"`
+	ValImages       int                  `json:"val_images"`
+	Parameters      int                  `json:"parameters"`
+	History         []train.EpochMetrics `json:"history"`
+	Checkpoint      string               `json:"checkpoint"`
+	StoppedEarly    bool                 `json:"stopped_early"`
+}
+
+// Fill copies a training loop's progress into the report: epochs, the best
+// epoch and its validation accuracy, the history and the training time.
+func (r *Report) Fill(l *train.Loop) {
+	bm, _ := l.Best()
+	r.Epochs, r.BestEpoch, r.BestValAcc, r.History = l.Epoch, l.BestEpoch, bm.ValAcc, l.History
+	r.StoppedEarly = l.Stopped
+	r.TrainSeconds = 0
+	for _, m := range l.History {
+		r.TrainSeconds += m.Seconds
+	}
+	r.SecondsPerEpoch = r.TrainSeconds / float64(max(1, l.Epoch))
+}
+
+// Path returns the report.json of a run directory.
+func Path(dir string) string { return filepath.Join(dir, rundir.ReportFile) }
+
+// Write stores rep as dir's report.json, atomically.
+func Write(dir string, rep *Report) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	return atomicfile.WriteFile(Path(dir), append(b, '\n'), 0o644)
+}
+
+// Decode parses the content of a report.json.
+func Decode(b []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("decode report: %w", err)
+	}
+	return &r, nil
+}
+
+// Read reads and parses the report.json at path. A missing file's error
+// matches fs.ErrNotExist.
+func Read(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,58 @@
+package run
+
+import (
+	"go/build"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// layer is each internal package's place in lepton's data flow (config ->
+// data -> model -> train -> checkpoint and report -> run): a package may
+// import only packages of a lower layer, so no package reaches back up the
+// chain. A new package must be given its layer here.
+var layer = map[string]int{
+	// Leaves: file formats, kernels and tools that know nothing of lepton's flow.
+	"atomicfile": 0, "blas": 0, "imaging": 0, "metrics": 0, "optim": 0, "schedule": 0,
+	"rundir": 0, "cifartest": 2, "plot": 1, "checkpoint": 1, "data": 1,
+	"model": 1,
+	// The config converts its sections into the lower packages' settings.
+	"config": 2, "engine": 2,
+	"classifier": 3,
+	"train":      4, "predict": 4, "evaluate": 5, "onnx": 4,
+	"report": 5,
+	"run":    6, "runs": 6,
+}
+
+func TestPackagesDoNotReachBackUp(t *testing.T) {
+	const prefix = "github.com/lepton-cli/lepton/internal/"
+	entries, err := os.ReadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		name := e.Name()
+		pkg, err := build.ImportDir(filepath.Join("..", name), 0)
+		if err != nil {
+			continue // no Go files
+		}
+		own, ok := layer[name]
+		if !ok {
+			t.Errorf("internal/%s has no layer in layers_test.go", name)
+			continue
+		}
+		for _, imp := range pkg.Imports {
+			dep, ok := strings.CutPrefix(imp, prefix)
+			if !ok {
+				continue
+			}
+			if l, known := layer[dep]; known && l >= own {
+				t.Errorf("internal/%s (layer %d) imports internal/%s (layer %d): dependencies must point down the chain", name, own, dep, l)
+			}
+		}
+	}
+}

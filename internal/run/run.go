@@ -1,0 +1,265 @@
+// Package run composes lepton's training job in one pass, top to bottom:
+// the resolved config, the data set and its splits, the model (new or
+// resumed from a checkpoint), the run directory and its lock, the training
+// loop with its listeners (metrics.csv, checkpoints, curves, progress), and
+// at the end the test evaluation, the confusion figure and report.json.
+//
+// The lower packages know nothing of each other's part: train is the loop
+// and its listeners, data the data set, classifier the model, checkpoint
+// the file format, report the report file. Only this package puts them
+// together, as each command's xxxRun does in the CLI.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lepton-cli/lepton/internal/atomicfile"
+	"github.com/lepton-cli/lepton/internal/classifier"
+	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/model"
+	"github.com/lepton-cli/lepton/internal/plot"
+	"github.com/lepton-cli/lepton/internal/report"
+	"github.com/lepton-cli/lepton/internal/rundir"
+	"github.com/lepton-cli/lepton/internal/train"
+)
+
+// Options configure a training run.
+type Options struct {
+	Config      *config.Config
+	DataDir     string // resolved data location (directory or archive)
+	OutDir      string // run directory; empty: <output.dir>/<name>-<UTC timestamp>
+	Force       bool   // overwrite a finished run in OutDir
+	Resume      string // run directory or checkpoint to continue; Config must be compatible
+	Stderr      io.Writer
+	Interactive bool // show a progress bar (stderr is a terminal and not --quiet)
+	Quiet       bool // no per-epoch lines either
+	Now         func() time.Time
+	Listeners   []train.Listener // extra listeners, after the built-in ones
+}
+
+// splits are the data a run trains, validates and tests on.
+type splits struct {
+	train, val, test *data.Dataset
+	classes          []string
+}
+
+// Train trains a model as opts say and returns its run directory. The run
+// directory holds config.yaml, checkpoints/last and best, metrics.csv,
+// curves.png, confusion.png and report.json; once training finished, the
+// report holds the final checkpoint's test metrics. When ctx is cancelled
+// (Ctrl-C), the current state is saved to checkpoints/last.safetensors so
+// that a resume continues exactly, the report says "interrupted", and
+// ctx's error is returned.
+func Train(ctx context.Context, opts Options) (dir string, err error) {
+	opts = opts.withDefaults()
+	cfg := opts.Config
+
+	// 1. A resumed run: its directory (locked), checkpoint and model.
+	res, err := openResume(&opts)
+	defer res.release()
+	if err != nil {
+		return res.dir, err
+	}
+
+	// 2. The data, after the resume checks (which fail fast) and before a
+	// new run directory is made (so missing data leaves nothing behind).
+	sp, err := loadSplits(cfg, opts.DataDir)
+	if err != nil {
+		return res.dir, err
+	}
+
+	// 3. A new run: its directory (locked) and freshly initialised model.
+	m, dir := res.model, res.dir
+	if res.ck == nil {
+		var lock *rundir.Lock
+		if dir, lock, err = createDir(opts); err != nil {
+			return "", err
+		}
+		defer lock.Release()
+		if m, err = newModel(cfg, sp); err != nil {
+			return dir, err
+		}
+	}
+	if err := writeConfig(dir, cfg); err != nil {
+		return dir, err
+	}
+
+	// 4. The loop, restored to the checkpoint's state when resuming.
+	loop, err := train.NewLoop(cfg, m, sp.train, sp.val)
+	if err != nil {
+		return dir, err
+	}
+	defer loop.Close()
+	if res.ck != nil {
+		if err := loop.Restore(res.ck); err != nil {
+			return dir, fmt.Errorf("resume from %s: %w", opts.Resume, err)
+		}
+		train.RestoreSeconds(filepath.Join(dir, rundir.MetricsFile), loop.History)
+	}
+	rep := &report.Report{
+		Name: cfg.Name, TrainImages: sp.train.Len(), ValImages: sp.val.Len(),
+		Parameters: m.Params.Count(), Checkpoint: filepath.Join(rundir.CheckpointDir, rundir.BestFile),
+	}
+	announce(opts, loop, rep, dir, res.ck != nil)
+
+	// 5. Training, with the listeners that write the run's files.
+	ckpt := &train.Checkpointer{Dir: dir, Every: cfg.Train.CheckpointEvery}
+	listeners := []train.Listener{&train.MetricsCSV{Path: filepath.Join(dir, rundir.MetricsFile)}, ckpt,
+		&train.Curves{Path: filepath.Join(dir, rundir.CurvesFile)}}
+	if !opts.Quiet {
+		listeners = append(listeners, &train.Progress{W: opts.Stderr, Interactive: opts.Interactive})
+	}
+	listeners = append(listeners, opts.Listeners...)
+	if err := loop.Fit(ctx, listeners...); err != nil {
+		return dir, stopped(ctx, err, dir, loop, ckpt, rep)
+	}
+	rep.Fill(loop)
+
+	// 6. The final model on the test set, the confusion figure, the report.
+	return dir, finish(ctx, opts, dir, loop, sp.test, rep)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	return o
+}
+
+// loadSplits loads the training and test sets and splits validation off
+// the training set, stratified and seeded.
+func loadSplits(cfg *config.Config, dataDir string) (*splits, error) {
+	all, err := data.LoadTrain(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	test, err := data.LoadTest(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(all.Classes) != cfg.Model.Classes {
+		return nil, fmt.Errorf("model.classes is %d but the data has %d classes", cfg.Model.Classes, len(all.Classes))
+	}
+	if cfg.Model.Input != data.ImageSize {
+		return nil, fmt.Errorf("model.input is %d but the images have %d values", cfg.Model.Input, data.ImageSize)
+	}
+	trIdx, valIdx := data.StratifiedSplit(all.Labels, cfg.Data.ValSplit, cfg.Seed)
+	// The splits are copies: the full set is dropped when this returns.
+	return &splits{train: all.Subset(trIdx), val: all.Subset(valIdx), test: test, classes: all.Classes}, nil
+}
+
+// createDir makes and locks a new run's directory.
+func createDir(opts Options) (string, *rundir.Lock, error) {
+	cfg := opts.Config
+	dir := opts.OutDir
+	if dir == "" {
+		dir = filepath.Join(cfg.Output.Dir, rundir.DefaultName(cfg.Name, opts.Now()))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, fmt.Errorf("create run directory: %w", err)
+	}
+	lock, err := rundir.Acquire(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := rundir.Create(dir, opts.Force); err != nil {
+		lock.Release()
+		return "", nil, err
+	}
+	return dir, lock, nil
+}
+
+// newModel initialises a model from the seed, with the training split's
+// normalization statistics.
+func newModel(cfg *config.Config, sp *splits) (*classifier.Model, error) {
+	params, err := model.NewParams(cfg.Model.Spec(), cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return classifier.New(cfg, params, data.ComputeStats(sp.train), sp.classes), nil
+}
+
+// writeConfig stores the resolved config as the run's config.yaml.
+func writeConfig(dir string, cfg *config.Config) error {
+	y, err := cfg.YAML()
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, rundir.ConfigFile), y, 0o644)
+}
+
+// announce says on stderr what is about to be trained.
+func announce(opts Options, loop *train.Loop, rep *report.Report, dir string, resumed bool) {
+	if opts.Quiet {
+		return
+	}
+	verb := "training"
+	if resumed {
+		verb = fmt.Sprintf("resuming at epoch %d step %d:", loop.Epoch+1, loop.EpochStep)
+	}
+	fmt.Fprintf(opts.Stderr, "%s %s: %d train / %d validation images, %d parameters, run %s\n",
+		verb, opts.Config.Name, rep.TrainImages, rep.ValImages, rep.Parameters, dir)
+}
+
+// stopped records a run that ended before finishing: interrupted (ctx
+// cancelled; the state is saved for a resume) or failed.
+func stopped(ctx context.Context, err error, dir string, loop *train.Loop, ckpt *train.Checkpointer, rep *report.Report) error {
+	rep.Status, rep.Error = report.StatusFailed, err.Error()
+	if ctx.Err() != nil {
+		rep.Status, rep.Error = report.StatusInterrupted, ""
+		if serr := ckpt.SaveLast(loop); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}
+	rep.Fill(loop)
+	if werr := report.Write(dir, rep); werr != nil {
+		err = errors.Join(err, werr)
+	}
+	return err
+}
+
+// finish tests the final checkpoint (best, or last when early stopping
+// does not restore the best), draws its confusion matrix and writes the
+// finished report.
+func finish(ctx context.Context, opts Options, dir string, loop *train.Loop, test *data.Dataset, rep *report.Report) error {
+	final := rundir.Best(dir)
+	if es := opts.Config.Train.EarlyStopping; es.Enabled && !es.RestoreBest {
+		final = rundir.Last(dir)
+		rep.Checkpoint = filepath.Join(rundir.CheckpointDir, rundir.LastFile)
+	}
+	m, _, err := classifier.Load(final)
+	if err != nil {
+		return fmt.Errorf("reload final checkpoint: %w", err)
+	}
+	defer m.Close()
+	res, err := m.Evaluate(ctx, test, 3)
+	if err != nil {
+		return fmt.Errorf("test final checkpoint: %w", err)
+	}
+	rep.Status, rep.Test, rep.TestLoss = report.StatusFinished, res.Report, res.Loss
+	if err := plot.Confusion(filepath.Join(dir, rundir.ConfusionFile), m.Classes, res.Report.ConfusionMatrix); err != nil {
+		return err
+	}
+	if err := report.Write(dir, rep); err != nil {
+		return err
+	}
+	if !opts.Quiet {
+		if loop.Stopped {
+			fmt.Fprintf(opts.Stderr, "early stopping after epoch %d: %s did not improve for %d epochs\n",
+				loop.Epoch, loop.Early.Monitor, loop.Early.Patience)
+		}
+		fmt.Fprintf(opts.Stderr, "test accuracy %.4f (top-3 %.4f) with %s (best epoch %d); %.1fs per epoch\n",
+			res.Report.Accuracy, res.Report.TopKAccuracy, rep.Checkpoint, loop.BestEpoch, rep.SecondsPerEpoch)
+	}
+	return nil
+}
