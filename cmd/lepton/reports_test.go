@@ -282,7 +282,7 @@ func TestExportONNX(t *testing.T) {
 		json.Unmarshal([]byte(l), &p)
 		preds = append(preds, p)
 	}
-	x := make([]float32, 0, len(preds)*data.ImageSize)
+	x := make([]float32, 0, len(preds)*data.CIFARGeometry.Size())
 	for _, p := range preds {
 		img, err := imaging.LoadFile(p.Path, 0)
 		if err != nil {
@@ -296,7 +296,7 @@ func TestExportONNX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := m.Run(gonnx.Tensors{"pixels": tensor.New(tensor.WithShape(len(preds), data.ImageSize), tensor.WithBacking(x))})
+	res, err := m.Run(gonnx.Tensors{"pixels": tensor.New(tensor.WithShape(len(preds), data.CIFARGeometry.Size()), tensor.WithBacking(x))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,13 +38,15 @@ func Toy(t testing.TB, nTrain, nTest int, seed uint64) string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, seed))
 	mk := func(n int) *data.Dataset {
-		d := &data.Dataset{Images: make([]byte, n*data.ImageSize), Labels: make([]uint8, n), Classes: data.DefaultClasses()}
+		g := data.CIFARGeometry
+		classes := data.DefaultClasses()
+		d := &data.Dataset{Geometry: g, Images: make([]byte, n*g.Size()), Labels: make([]uint8, n), Classes: classes}
 		for i := 0; i < n; i++ {
-			c := i % data.NumClasses
+			c := i % len(classes)
 			d.Labels[i] = uint8(c)
-			img := d.Images[i*data.ImageSize : (i+1)*data.ImageSize]
+			img := d.Image(i)
 			for p := range img {
-				base := (c*37 + (p/1024)*91) % 256
+				base := (c*37 + (p/g.Plane())*91) % 256
 				img[p] = uint8(max(0, min(255, base+rng.IntN(41)-20)))
 			}
 		}

@@ -7,6 +7,7 @@ package classifier
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/config"
@@ -67,7 +68,7 @@ func FromCheckpoint(ck *checkpoint.Checkpoint) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := New(cfg, p, data.Stats{Mean: ck.Meta.Mean, Std: ck.Meta.Std}, ck.Meta.Classes)
+	m := New(cfg, p, data.Stats{Mean: slices.Clone(ck.Meta.Mean[:]), Std: slices.Clone(ck.Meta.Std[:])}, ck.Meta.Classes)
 	return m, nil
 }
 
@@ -81,7 +82,12 @@ func (m *Model) Checkpoint(meta checkpoint.Meta) (*checkpoint.Checkpoint, error)
 	meta.FormatVersion = checkpoint.FormatVersion
 	meta.Config = string(y)
 	meta.Classes = m.Classes
-	meta.Mean, meta.Std = m.Stats.Mean, m.Stats.Std
+	// Format 1 stores the normalization of exactly three channels.
+	if len(m.Stats.Mean) != len(meta.Mean) || len(m.Stats.Std) != len(meta.Std) {
+		return nil, fmt.Errorf("checkpoint format %d stores the normalization of %d channels, the model has %d", checkpoint.FormatVersion, len(meta.Mean), len(m.Stats.Mean))
+	}
+	copy(meta.Mean[:], m.Stats.Mean)
+	copy(meta.Std[:], m.Stats.Std)
 	ck := &checkpoint.Checkpoint{Meta: meta}
 	for _, n := range m.Params.Export() {
 		ck.Tensors = append(ck.Tensors, checkpoint.Tensor{Name: n.Name, Shape: n.Shape, Data: n.Data})

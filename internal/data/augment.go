@@ -7,20 +7,24 @@ import (
 	"math/rand/v2"
 )
 
-// The image transforms below work on one image in the planar layout of
-// Dataset.Images: ImageSize bytes, the three 32x32 planes one after the
-// other, each row-major. They panic if dst or src is shorter than ImageSize
-// (a programmer error); bytes past ImageSize are left alone.
+// The image transforms below work on one image of geometry g in the planar
+// layout of Dataset.Images: g.Size() bytes, the g.Channels planes one after
+// the other, each row-major. They panic if dst or src is shorter than
+// g.Size() (a programmer error); bytes past it are left alone.
 
 // FlipH writes the left-right mirror image of src into dst. dst may be src
 // itself (the flip is then done in place) but must not otherwise overlap it.
-func FlipH(dst, src []byte) {
-	dst, src = dst[:ImageSize], src[:ImageSize]
-	for row := 0; row < ImageSize; row += Side {
-		s, d := src[row:row+Side], dst[row:row+Side]
-		for i, j := 0, Side-1; i < j; i, j = i+1, j-1 {
+func FlipH(dst, src []byte, g Geometry) {
+	n, w := g.Size(), g.Width
+	dst, src = dst[:n], src[:n]
+	for row := 0; row < n; row += w {
+		s, d := src[row:row+w], dst[row:row+w]
+		for i, j := 0, w-1; i < j; i, j = i+1, j-1 {
 			a, b := s[i], s[j]
 			d[i], d[j] = b, a
+		}
+		if w%2 == 1 {
+			d[w/2] = s[w/2]
 		}
 	}
 }
@@ -29,71 +33,78 @@ func FlipH(dst, src []byte) {
 // dst: dst(x, y) = src(x-dx, y-dy), and 0 where that falls outside src. It
 // is the crop of src zero-padded by P pixels at offset (P-dx, P-dy). dst and
 // src must not overlap.
-func Shift(dst, src []byte, dx, dy int) {
-	dst, src = dst[:ImageSize], src[:ImageSize]
-	dx = min(max(dx, -Side), Side)
-	for c := range Channels {
-		plane := c * planeSize
-		for y := range Side {
-			d := dst[plane+y*Side : plane+(y+1)*Side]
+func Shift(dst, src []byte, g Geometry, dx, dy int) {
+	w, h, plane := g.Width, g.Height, g.Plane()
+	dst, src = dst[:g.Size()], src[:g.Size()]
+	dx = min(max(dx, -w), w)
+	for c := range g.Channels {
+		p := c * plane
+		for y := range h {
+			d := dst[p+y*w : p+(y+1)*w]
 			sy := y - dy
-			if sy < 0 || sy >= Side {
+			if sy < 0 || sy >= h {
 				clear(d)
 				continue
 			}
-			s := src[plane+sy*Side : plane+(sy+1)*Side]
+			s := src[p+sy*w : p+(sy+1)*w]
 			if dx >= 0 {
 				clear(d[:dx])
-				copy(d[dx:], s[:Side-dx])
+				copy(d[dx:], s[:w-dx])
 			} else {
-				copy(d[:Side+dx], s[-dx:])
-				clear(d[Side+dx:])
+				copy(d[:w+dx], s[-dx:])
+				clear(d[w+dx:])
 			}
 		}
 	}
 }
 
 // ResizedCrop writes into dst the box of src with top-left corner (x0, y0),
-// width w and height h, resized to 32x32 by bilinear interpolation. Pixel
-// (i, j) covers [i, i+1) x [j, j+1), so the whole image is the box
-// (0, 0, 32, 32), for which ResizedCrop copies src exactly. Weights are
-// rounded to multiples of 1/256, and results to the nearest byte. Sample points
-// follow the half-pixel convention of PyTorch's interpolate with
-// align_corners=False; points outside the image take the nearest edge pixel.
-// The box may be fractional. dst and src must not overlap. It panics if w or
-// h is not a positive finite number, or x0 or y0 is not finite.
-func ResizedCrop(dst, src []byte, x0, y0, w, h float64) {
-	for _, v := range []float64{x0, y0, w, h} {
+// width bw and height bh, resized to the image's own size by bilinear
+// interpolation. Pixel (i, j) covers [i, i+1) x [j, j+1), so the whole image
+// is the box (0, 0, Width, Height), for which ResizedCrop copies src
+// exactly. Weights are rounded to multiples of 1/256, and results to the
+// nearest byte. Sample points follow the half-pixel convention of PyTorch's
+// interpolate with align_corners=False; points outside the image take the
+// nearest edge pixel. The box may be fractional. dst and src must not
+// overlap. It panics if bw or bh is not a positive finite number, or x0 or
+// y0 is not finite.
+func ResizedCrop(dst, src []byte, g Geometry, x0, y0, bw, bh float64) {
+	resizedCrop(dst, src, g, x0, y0, bw, bh, make([]sample, g.Width), make([]sample, g.Height), make([]uint32, g.Width))
+}
+
+// resizedCrop is ResizedCrop with scratch space: xs and ys of Width and
+// Height samples, col of Width values.
+func resizedCrop(dst, src []byte, g Geometry, x0, y0, bw, bh float64, xs, ys []sample, col []uint32) {
+	for _, v := range []float64{x0, y0, bw, bh} {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			panic(fmt.Sprintf("data.ResizedCrop: non-finite box (%v, %v, %v, %v)", x0, y0, w, h))
+			panic(fmt.Sprintf("data.ResizedCrop: non-finite box (%v, %v, %v, %v)", x0, y0, bw, bh))
 		}
 	}
-	if w <= 0 || h <= 0 {
-		panic(fmt.Sprintf("data.ResizedCrop: empty box (%v, %v, %v, %v)", x0, y0, w, h))
+	if bw <= 0 || bh <= 0 {
+		panic(fmt.Sprintf("data.ResizedCrop: empty box (%v, %v, %v, %v)", x0, y0, bw, bh))
 	}
-	dst, src = dst[:ImageSize], src[:ImageSize]
-	var xs, ys [Side]sample
-	samples(&xs, x0, w)
-	samples(&ys, y0, h)
-	for c := range Channels {
-		s := src[c*planeSize : (c+1)*planeSize]
-		d := dst[c*planeSize : (c+1)*planeSize]
+	w, plane := g.Width, g.Plane()
+	dst, src = dst[:g.Size()], src[:g.Size()]
+	xs, ys, col = xs[:w], ys[:g.Height], col[:w]
+	samples(xs, x0, bw)
+	samples(ys, y0, bh)
+	for c := range g.Channels {
+		s := src[c*plane : (c+1)*plane]
+		d := dst[c*plane : (c+1)*plane]
 		for j, sy := range ys {
-			r0 := (*[Side]byte)(s[sy.i0*Side:])
-			r1 := (*[Side]byte)(s[sy.i1*Side:])
-			out := (*[Side]byte)(d[j*Side:])
+			r0 := s[sy.i0*uint(w):][:w]
+			r1 := s[sy.i1*uint(w):][:w]
+			out := d[j*w:][:w]
 			// Blend the two source rows, then interpolate along the row:
 			// the same integer sums as the textbook order, in fewer steps.
 			wy1 := sy.f
 			wy0 := weightOne - wy1
-			var col [Side]uint32
 			for k := range col {
 				col[k] = uint32(r0[k])*wy0 + uint32(r1[k])*wy1
 			}
 			for i, sx := range xs {
 				wx1 := sx.f
-				i0, i1 := sx.i0%Side, sx.i1%Side // in range: lets the compiler drop bounds checks
-				out[i%Side] = byte((col[i0]*(weightOne-wx1) + col[i1]*wx1 + weightOne*weightOne/2) >> (2 * weightBits))
+				out[i] = byte((col[sx.i0]*(weightOne-wx1) + col[sx.i1]*wx1 + weightOne*weightOne/2) >> (2 * weightBits))
 			}
 		}
 	}
@@ -112,14 +123,16 @@ type sample struct {
 	f      uint32
 }
 
-// samples fills s with the positions of the 32 output pixels of the span
-// [start, start+length).
-func samples(s *[Side]sample, start, length float64) {
+// samples fills s with the positions of the len(s) output pixels of the
+// span [start, start+length) of an axis of len(s) pixels.
+func samples(s []sample, start, length float64) {
+	n := float64(len(s))
+	last := uint(len(s) - 1)
 	for i := range s {
-		p := start + (float64(i)+0.5)*length/Side - 0.5
-		p = min(max(p, 0), Side-1)
+		p := start + (float64(i)+0.5)*length/n - 0.5
+		p = min(max(p, 0), n-1)
 		i0 := uint(p)
-		s[i] = sample{i0: i0, i1: min(i0+1, Side-1), f: uint32(math.Round((p - float64(i0)) * weightOne))}
+		s[i] = sample{i0: i0, i1: min(i0+1, last), f: uint32(math.Round((p - float64(i0)) * weightOne))}
 	}
 }
 
@@ -136,7 +149,7 @@ type Augment struct {
 	Pad int `json:"pad"`
 	// Scale is the range of the area of a random resized crop, as a
 	// fraction of the image (for example {0.8, 1}); the box is resized back
-	// to 32x32. The zero value turns it off.
+	// to the image's size. The zero value turns it off.
 	Scale [2]float64 `json:"scale"`
 	// Ratio is the range of the aspect ratio (width/height) of the random
 	// resized crop; the zero value means {3/4, 4/3}.
@@ -158,12 +171,13 @@ func (a Augment) ratio() [2]float64 {
 	return a.Ratio
 }
 
-// Validate reports settings out of range: Pad outside [0, 32], a Scale
-// other than the zero value or 0 < lo <= hi <= 1, or a Ratio other than the
-// zero value or 0 < lo <= hi (finite).
-func (a Augment) Validate() error {
-	if a.Pad < 0 || a.Pad > Side {
-		return fmt.Errorf("augment: pad must be in [0, %d], got %d", Side, a.Pad)
+// Validate reports settings out of range for images of geometry g: Pad
+// outside [0, max(Height, Width)], a Scale other than the zero value or
+// 0 < lo <= hi <= 1, or a Ratio other than the zero value or 0 < lo <= hi
+// (finite).
+func (a Augment) Validate(g Geometry) error {
+	if side := max(g.Height, g.Width); a.Pad < 0 || a.Pad > side {
+		return fmt.Errorf("augment: pad must be in [0, %d], got %d", side, a.Pad)
 	}
 	if a.scaleOn() && !(a.Scale[0] > 0 && a.Scale[0] <= a.Scale[1] && a.Scale[1] <= 1) {
 		return fmt.Errorf("augment: scale must be a range 0 < lo <= hi <= 1, got %v", a.Scale)
@@ -174,65 +188,82 @@ func (a Augment) Validate() error {
 	return nil
 }
 
+// Augmenter applies an Augment to images of one geometry with scratch space
+// of its own, so Apply does not allocate. It is not safe for concurrent
+// use: give every goroutine its own.
+type Augmenter struct {
+	a      Augment
+	g      Geometry
+	tmp    []byte
+	xs, ys []sample
+	col    []uint32
+}
+
+// NewAugmenter returns an Augmenter of a for images of geometry g.
+func NewAugmenter(a Augment, g Geometry) *Augmenter {
+	return &Augmenter{a: a, g: g, tmp: make([]byte, g.Size()),
+		xs: make([]sample, g.Width), ys: make([]sample, g.Height), col: make([]uint32, g.Width)}
+}
+
 // Apply writes an augmented copy of the image src into dst, drawing its
 // random choices from rng, so a given rng state always gives the same
 // result. dst and src must not overlap. Settings that Validate rejects do
-// not make it panic: Pad is clamped to [0, 32] and an impossible Scale or
-// Ratio falls back to the whole image. It does not allocate.
-func (a Augment) Apply(dst, src []byte, rng *rand.Rand) {
-	dst, src = dst[:ImageSize], src[:ImageSize]
-	pad := min(a.Pad, Side)
-	var tmp [ImageSize]byte
+// not make it panic: Pad is clamped to [0, max(Height, Width)] and an
+// impossible Scale or Ratio falls back to the whole image.
+func (m *Augmenter) Apply(dst, src []byte, rng *rand.Rand) {
+	a, g := m.a, m.g
+	dst, src = dst[:g.Size()], src[:g.Size()]
+	pad := min(a.Pad, max(g.Height, g.Width))
 	cur := src
 	if a.scaleOn() {
 		out := dst
 		if pad > 0 {
-			out = tmp[:]
+			out = m.tmp
 		}
-		x0, y0, w, h := a.cropBox(rng)
-		ResizedCrop(out, cur, x0, y0, w, h)
+		x0, y0, w, h := a.cropBox(rng, g)
+		resizedCrop(out, cur, g, x0, y0, w, h, m.xs, m.ys, m.col)
 		cur = out
 	}
 	if pad > 0 {
 		n := uint64(2*pad + 1)
 		dx := int(uniformN(rng, n)) - pad
 		dy := int(uniformN(rng, n)) - pad
-		Shift(dst, cur, dx, dy)
+		Shift(dst, cur, g, dx, dy)
 		cur = dst
 	}
-	if &cur[0] != &dst[0] {
+	if len(dst) > 0 && &cur[0] != &dst[0] {
 		copy(dst, cur)
 	}
 	if a.Flip && rng.Uint64()>>63 == 1 {
-		FlipH(dst, dst)
+		FlipH(dst, dst, g)
 	}
 }
 
-// cropBox draws a box as torchvision's RandomResizedCrop does, but with
-// fractional corners and sides: up to 10 tries of an area fraction uniform
-// in Scale and a log-uniform aspect ratio in Ratio, placed uniformly; if no
-// try fits in the image, the central box of the largest area whose ratio is
-// within Ratio.
-func (a Augment) cropBox(rng *rand.Rand) (x0, y0, w, h float64) {
-	const side = float64(Side)
+// cropBox draws a box of an image of geometry g as torchvision's
+// RandomResizedCrop does, but with fractional corners and sides: up to 10
+// tries of an area fraction uniform in Scale and a log-uniform aspect ratio
+// in Ratio, placed uniformly; if no try fits in the image, the central box
+// of the largest area whose ratio is within Ratio.
+func (a Augment) cropBox(rng *rand.Rand, g Geometry) (x0, y0, w, h float64) {
+	width, height := float64(g.Width), float64(g.Height)
 	r := a.ratio()
 	logLo, logHi := math.Log(r[0]), math.Log(r[1])
 	for range 10 {
-		area := side * side * (a.Scale[0] + (a.Scale[1]-a.Scale[0])*unitFloat(rng))
+		area := width * height * (a.Scale[0] + (a.Scale[1]-a.Scale[0])*unitFloat(rng))
 		ar := math.Exp(logLo + (logHi-logLo)*unitFloat(rng))
 		w, h = math.Sqrt(area*ar), math.Sqrt(area/ar)
-		if w > 0 && w <= side && h > 0 && h <= side {
-			return (side - w) * unitFloat(rng), (side - h) * unitFloat(rng), w, h
+		if w > 0 && w <= width && h > 0 && h <= height {
+			return (width - w) * unitFloat(rng), (height - h) * unitFloat(rng), w, h
 		}
 	}
-	w, h = side, side
-	switch {
-	case r[0] > 1 && !math.IsInf(r[0], 0):
-		h = side / r[0]
-	case r[1] < 1 && r[1] > 0:
-		w = side * r[1]
+	w, h = width, height
+	switch in := width / height; {
+	case in < r[0] && !math.IsInf(r[0], 0):
+		h = width / r[0]
+	case in > r[1] && r[1] > 0:
+		w = height * r[1]
 	}
-	return (side - w) / 2, (side - h) / 2, w, h
+	return (width - w) / 2, (height - h) / 2, w, h
 }
 
 // unitFloat returns a uniform value in [0, 1) from the top 53 bits of one

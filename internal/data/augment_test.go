@@ -8,7 +8,7 @@ import (
 )
 
 // px returns the value of channel c at column x, row y of a planar image.
-func px(img []byte, c, x, y int) byte { return img[c*planeSize+y*Side+x] }
+func px(img []byte, c, x, y int) byte { return img[c*planeSize+y*side+x] }
 
 func randomImage(seed uint64) []byte {
 	return synth(1, seed).Image(0)
@@ -16,24 +16,24 @@ func randomImage(seed uint64) []byte {
 
 func TestFlipH(t *testing.T) {
 	src := randomImage(1)
-	dst := make([]byte, ImageSize)
-	FlipH(dst, src)
-	for c := range Channels {
-		for y := range Side {
-			for x := range Side {
-				if got, want := px(dst, c, x, y), px(src, c, Side-1-x, y); got != want {
+	dst := make([]byte, imageSize)
+	FlipH(dst, src, cifar)
+	for c := range channels {
+		for y := range side {
+			for x := range side {
+				if got, want := px(dst, c, x, y), px(src, c, side-1-x, y); got != want {
 					t.Fatalf("flipped (c%d, %d, %d) = %d, want %d", c, x, y, got, want)
 				}
 			}
 		}
 	}
-	twice := make([]byte, ImageSize)
-	FlipH(twice, dst)
+	twice := make([]byte, imageSize)
+	FlipH(twice, dst, cifar)
 	if !bytes.Equal(twice, src) {
 		t.Fatal("flipping twice is not the identity")
 	}
 	inPlace := bytes.Clone(src)
-	FlipH(inPlace, inPlace)
+	FlipH(inPlace, inPlace, cifar)
 	if !bytes.Equal(inPlace, dst) {
 		t.Fatal("in-place flip differs")
 	}
@@ -45,14 +45,14 @@ func TestShift(t *testing.T) {
 		{0, 0}, {3, -2}, {-4, 4}, {1, 0}, {0, -1}, {31, 31}, {32, 0}, {0, -40}, {-100, 5},
 	}
 	for _, tc := range tests {
-		dst := bytes.Repeat([]byte{0xAA}, ImageSize)
-		Shift(dst, src, tc.dx, tc.dy)
-		for c := range Channels {
-			for y := range Side {
-				for x := range Side {
+		dst := bytes.Repeat([]byte{0xAA}, imageSize)
+		Shift(dst, src, cifar, tc.dx, tc.dy)
+		for c := range channels {
+			for y := range side {
+				for x := range side {
 					sx, sy := x-tc.dx, y-tc.dy
 					var want byte
-					if sx >= 0 && sx < Side && sy >= 0 && sy < Side {
+					if sx >= 0 && sx < side && sy >= 0 && sy < side {
 						want = px(src, c, sx, sy)
 					}
 					if got := px(dst, c, x, y); got != want {
@@ -67,8 +67,8 @@ func TestShift(t *testing.T) {
 func TestResizedCrop(t *testing.T) {
 	t.Run("full box is the identity", func(t *testing.T) {
 		src := randomImage(3)
-		dst := make([]byte, ImageSize)
-		ResizedCrop(dst, src, 0, 0, Side, Side)
+		dst := make([]byte, imageSize)
+		ResizedCrop(dst, src, cifar, 0, 0, side, side)
 		if !bytes.Equal(dst, src) {
 			t.Fatal("resized crop of the whole image changed it")
 		}
@@ -76,11 +76,11 @@ func TestResizedCrop(t *testing.T) {
 	t.Run("linear image", func(t *testing.T) {
 		// Bilinear interpolation reproduces a linear image exactly: value
 		// 4x+2y+c at the sample point (x0 + (i+0.5)*w/32 - 0.5, ...).
-		src := make([]byte, ImageSize)
-		for c := range Channels {
-			for y := range Side {
-				for x := range Side {
-					src[c*planeSize+y*Side+x] = byte(4*x + 2*y + c)
+		src := make([]byte, imageSize)
+		for c := range channels {
+			for y := range side {
+				for x := range side {
+					src[c*planeSize+y*side+x] = byte(4*x + 2*y + c)
 				}
 			}
 		}
@@ -88,13 +88,13 @@ func TestResizedCrop(t *testing.T) {
 			{8, 4, 16, 16}, {0.5, 1.25, 20, 24}, {10, 10, 8, 4},
 		}
 		for _, tc := range tests {
-			dst := make([]byte, ImageSize)
-			ResizedCrop(dst, src, tc.x0, tc.y0, tc.w, tc.h)
-			for c := range Channels {
-				for j := range Side {
-					for i := range Side {
-						sx := tc.x0 + (float64(i)+0.5)*tc.w/Side - 0.5
-						sy := tc.y0 + (float64(j)+0.5)*tc.h/Side - 0.5
+			dst := make([]byte, imageSize)
+			ResizedCrop(dst, src, cifar, tc.x0, tc.y0, tc.w, tc.h)
+			for c := range channels {
+				for j := range side {
+					for i := range side {
+						sx := tc.x0 + (float64(i)+0.5)*tc.w/side - 0.5
+						sy := tc.y0 + (float64(j)+0.5)*tc.h/side - 0.5
 						want := math.Round(4*sx + 2*sy + float64(c))
 						if got := float64(px(dst, c, i, j)); math.Abs(got-want) > 1 {
 							t.Fatalf("box %v: (c%d, %d, %d) = %v, want %v", tc, c, i, j, got, want)
@@ -105,21 +105,21 @@ func TestResizedCrop(t *testing.T) {
 		}
 	})
 	t.Run("constant image stays constant", func(t *testing.T) {
-		src := bytes.Repeat([]byte{77}, ImageSize)
-		dst := make([]byte, ImageSize)
-		ResizedCrop(dst, src, 3.3, 7.9, 11.2, 5.5)
+		src := bytes.Repeat([]byte{77}, imageSize)
+		dst := make([]byte, imageSize)
+		ResizedCrop(dst, src, cifar, 3.3, 7.9, 11.2, 5.5)
 		if !bytes.Equal(dst, src) {
 			t.Fatal("constant image changed")
 		}
 	})
 	t.Run("edges replicate", func(t *testing.T) {
 		// A box hanging over the right edge samples the last column.
-		src := make([]byte, ImageSize)
-		for y := range Side {
-			src[y*Side+Side-1] = 200
+		src := make([]byte, imageSize)
+		for y := range side {
+			src[y*side+side-1] = 200
 		}
-		dst := make([]byte, ImageSize)
-		ResizedCrop(dst, src, 31, 0, 4, 32)
+		dst := make([]byte, imageSize)
+		ResizedCrop(dst, src, cifar, 31, 0, 4, 32)
 		if px(dst, 0, 31, 5) != 200 {
 			t.Fatalf("beyond the edge: %d, want 200", px(dst, 0, 31, 5))
 		}
@@ -134,7 +134,7 @@ func TestResizedCropPanics(t *testing.T) {
 					t.Errorf("box %v accepted", box)
 				}
 			}()
-			ResizedCrop(make([]byte, ImageSize), make([]byte, ImageSize), box[0], box[1], box[2], box[3])
+			ResizedCrop(make([]byte, imageSize), make([]byte, imageSize), cifar, box[0], box[1], box[2], box[3])
 		}()
 	}
 }
@@ -174,8 +174,8 @@ func TestAugmentValidate(t *testing.T) {
 		{Augment{Ratio: [2]float64{1, math.Inf(1)}}, false},
 	}
 	for _, tc := range tests {
-		if err := tc.a.Validate(); (err == nil) != tc.ok {
-			t.Errorf("%+v.Validate() = %v, want ok=%v", tc.a, err, tc.ok)
+		if err := tc.a.Validate(cifar); (err == nil) != tc.ok {
+			t.Errorf("%+v.Validate(cifar) = %v, want ok=%v", tc.a, err, tc.ok)
 		}
 	}
 }
@@ -186,13 +186,13 @@ func TestAugmentPadCrop(t *testing.T) {
 	src := randomImage(4)
 	a := Augment{Pad: 2}
 	seen := map[[2]int]int{}
-	dst, want := make([]byte, ImageSize), make([]byte, ImageSize)
+	dst, want := make([]byte, imageSize), make([]byte, imageSize)
 	for seed := range uint64(500) {
-		a.Apply(dst, src, rand.New(rand.NewPCG(seed, 0)))
+		apply(a, dst, src, rand.New(rand.NewPCG(seed, 0)))
 		found := false
 		for dy := -2; dy <= 2 && !found; dy++ {
 			for dx := -2; dx <= 2 && !found; dx++ {
-				Shift(want, src, dx, dy)
+				Shift(want, src, cifar, dx, dy)
 				if bytes.Equal(dst, want) {
 					seen[[2]int{dx, dy}]++
 					found = true
@@ -212,13 +212,13 @@ func TestAugmentPadCrop(t *testing.T) {
 // each about half the time.
 func TestAugmentFlip(t *testing.T) {
 	src := randomImage(5)
-	mirror := make([]byte, ImageSize)
-	FlipH(mirror, src)
-	dst := make([]byte, ImageSize)
+	mirror := make([]byte, imageSize)
+	FlipH(mirror, src, cifar)
+	dst := make([]byte, imageSize)
 	flips := 0
 	const n = 1000
 	for seed := range uint64(n) {
-		Augment{Flip: true}.Apply(dst, src, rand.New(rand.NewPCG(seed, 1)))
+		apply(Augment{Flip: true}, dst, src, rand.New(rand.NewPCG(seed, 1)))
 		switch {
 		case bytes.Equal(dst, mirror):
 			flips++
@@ -236,21 +236,21 @@ func TestAugmentFlip(t *testing.T) {
 func TestAugmentScale(t *testing.T) {
 	a := Augment{Scale: [2]float64{0.5, 0.9}, Ratio: [2]float64{0.8, 1.25}}
 	for seed := range uint64(300) {
-		x0, y0, w, h := a.cropBox(rand.New(rand.NewPCG(seed, 2)))
-		area, ratio := w*h/(Side*Side), w/h
-		if x0 < 0 || y0 < 0 || x0+w > Side+1e-9 || y0+h > Side+1e-9 ||
+		x0, y0, w, h := a.cropBox(rand.New(rand.NewPCG(seed, 2)), cifar)
+		area, ratio := w*h/(side*side), w/h
+		if x0 < 0 || y0 < 0 || x0+w > side+1e-9 || y0+h > side+1e-9 ||
 			area < 0.5-1e-9 || area > 0.9+1e-9 || ratio < 0.8-1e-9 || ratio > 1.25+1e-9 {
 			t.Fatalf("seed %d: box (%v, %v, %v, %v) out of range", seed, x0, y0, w, h)
 		}
 	}
 	// No try can fit: the fallback is the central box within Ratio.
 	wide := Augment{Scale: [2]float64{1, 1}, Ratio: [2]float64{2, 3}}
-	if x0, y0, w, h := wide.cropBox(rand.New(rand.NewPCG(1, 1))); x0 != 0 || y0 != 8 || w != 32 || h != 16 {
+	if x0, y0, w, h := wide.cropBox(rand.New(rand.NewPCG(1, 1)), cifar); x0 != 0 || y0 != 8 || w != 32 || h != 16 {
 		t.Fatalf("fallback box (%v, %v, %v, %v), want (0, 8, 32, 16)", x0, y0, w, h)
 	}
-	src := bytes.Repeat([]byte{9}, ImageSize)
-	dst := make([]byte, ImageSize)
-	Augment{Scale: [2]float64{0.2, 0.4}, Flip: true, Pad: 3}.Apply(dst, src, rand.New(rand.NewPCG(3, 3)))
+	src := bytes.Repeat([]byte{9}, imageSize)
+	dst := make([]byte, imageSize)
+	apply(Augment{Scale: [2]float64{0.2, 0.4}, Flip: true, Pad: 3}, dst, src, rand.New(rand.NewPCG(3, 3)))
 	for i, v := range dst {
 		if v != 9 && v != 0 { // 0: padding
 			t.Fatalf("byte %d = %d after augmenting a constant image", i, v)
@@ -270,11 +270,11 @@ func TestAugmentDeterministic(t *testing.T) {
 		{},
 	}
 	for _, a := range settings {
-		x, y := make([]byte, ImageSize), make([]byte, ImageSize)
+		x, y := make([]byte, imageSize), make([]byte, imageSize)
 		distinct := map[string]bool{}
 		for seed := range uint64(20) {
-			a.Apply(x, src, rand.New(rand.NewPCG(seed, 7)))
-			a.Apply(y, src, rand.New(rand.NewPCG(seed, 7)))
+			apply(a, x, src, rand.New(rand.NewPCG(seed, 7)))
+			apply(a, y, src, rand.New(rand.NewPCG(seed, 7)))
 			if !bytes.Equal(x, y) {
 				t.Fatalf("%+v seed %d: two runs differ", a, seed)
 			}
@@ -292,7 +292,7 @@ func TestAugmentDeterministic(t *testing.T) {
 // TestAugmentInvalidSettingsDoNotPanic checks Apply's fallbacks.
 func TestAugmentInvalidSettingsDoNotPanic(t *testing.T) {
 	src := randomImage(7)
-	dst := make([]byte, ImageSize)
+	dst := make([]byte, imageSize)
 	for _, a := range []Augment{
 		{Pad: 1000},
 		{Pad: -3},
@@ -302,16 +302,17 @@ func TestAugmentInvalidSettingsDoNotPanic(t *testing.T) {
 		{Scale: [2]float64{0.5, 1}, Ratio: [2]float64{-1, math.Inf(1)}},
 		{Scale: [2]float64{math.NaN(), 1}},
 	} {
-		a.Apply(dst, src, rand.New(rand.NewPCG(1, 2)))
+		apply(a, dst, src, rand.New(rand.NewPCG(1, 2)))
 	}
 }
 
 func TestAugmentDoesNotAllocate(t *testing.T) {
 	src := randomImage(8)
-	dst := make([]byte, ImageSize)
+	dst := make([]byte, imageSize)
 	rng := rand.New(rand.NewPCG(1, 2))
 	a := Augment{Flip: true, Pad: 4, Scale: [2]float64{0.5, 1}}
-	if n := testing.AllocsPerRun(50, func() { a.Apply(dst, src, rng) }); n != 0 {
+	m := NewAugmenter(a, cifar)
+	if n := testing.AllocsPerRun(50, func() { m.Apply(dst, src, rng) }); n != 0 {
 		t.Fatalf("Apply allocates %v times per call", n)
 	}
 }
@@ -319,7 +320,7 @@ func TestAugmentDoesNotAllocate(t *testing.T) {
 // BenchmarkAugment measures Apply on one image for typical settings.
 func BenchmarkAugment(b *testing.B) {
 	src := randomImage(9)
-	dst := make([]byte, ImageSize)
+	dst := make([]byte, imageSize)
 	for _, c := range []struct {
 		name string
 		a    Augment
@@ -330,8 +331,9 @@ func BenchmarkAugment(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))
+			m := NewAugmenter(c.a, cifar)
 			for b.Loop() {
-				c.a.Apply(dst, src, rng)
+				m.Apply(dst, src, rng)
 			}
 		})
 	}

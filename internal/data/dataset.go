@@ -1,64 +1,65 @@
-// Package data loads the CIFAR-10 binary dataset, splits and normalizes it
-// for training, and implements the logic behind the "lepton data" commands
-// (fetch and info).
+// Package data holds labelled image data sets in memory, reads them from
+// their sources (CIFAR-10 today), splits and normalizes them for training,
+// augments and batches them, and implements the logic behind the "lepton
+// data" commands (fetch and info).
 //
-// Images are kept exactly as stored in the official .bin files: 3072 bytes
-// per image, the 32x32 red plane first, then green, then blue, each plane in
-// row-major order (planar CHW).
+// An image is stored as bytes in planar CHW order: its Geometry.Channels
+// planes one after the other (red, green, blue for colour images; one plane
+// for grey ones), each plane Height rows of Width bytes. CIFAR-10's .bin
+// files use exactly this layout.
 package data
 
 import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 )
 
-const (
-	// Side is the width and height of a CIFAR-10 image in pixels.
-	Side = 32
-	// Channels is the number of colour planes (R, G, B) per image.
-	Channels = 3
-	// ImageSize is the number of bytes of one image: Channels*Side*Side.
-	ImageSize = Channels * Side * Side
-	// NumClasses is the number of CIFAR-10 classes; labels are 0..NumClasses-1.
-	NumClasses = 10
-	// RecordSize is the size of one record in a .bin file: a label byte
-	// followed by the image.
-	RecordSize = 1 + ImageSize
+// MaxClasses is the largest number of classes a data set may have: labels
+// are bytes.
+const MaxClasses = 256
 
-	planeSize = Side * Side
-)
+// maxImageSize bounds Geometry.Size (16 MiB per image) so that sizes and
+// offsets computed from a geometry never overflow.
+const maxImageSize = 1 << 24
 
-// File names of the CIFAR-10 binary version.
-const (
-	// MetaFile holds the class names, one a line, for labels 0..9.
-	MetaFile = "batches.meta.txt"
-	// TestFile holds the 10,000 test images.
-	TestFile = "test_batch.bin"
-	// ArchiveDir is the directory inside the official tarball (and the
-	// sub-directory that a data directory may contain) holding the files.
-	ArchiveDir = "cifar-10-batches-bin"
-)
-
-// TrainFiles returns the names of the five training batch files in order.
-func TrainFiles() []string {
-	return []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"}
+// Geometry is the shape of every image of a data set.
+type Geometry struct {
+	// Height and Width are the image's size in pixels.
+	Height int `json:"height"`
+	Width  int `json:"width"`
+	// Channels is the number of planes: 1 (grey) or 3 (RGB).
+	Channels int `json:"channels"`
 }
 
-// AllFiles returns the names of the seven files that make up the dataset:
-// the training batches, the test batch and the class names.
-func AllFiles() []string {
-	return append(TrainFiles(), TestFile, MetaFile)
+// CIFARGeometry is the geometry of CIFAR-10 and CIFAR-100 images: 32x32 RGB.
+var CIFARGeometry = Geometry{Height: 32, Width: 32, Channels: 3}
+
+// Plane returns the number of bytes of one channel plane: Height*Width.
+func (g Geometry) Plane() int { return g.Height * g.Width }
+
+// Size returns the number of bytes of one image: Channels*Height*Width.
+func (g Geometry) Size() int { return g.Channels * g.Height * g.Width }
+
+// String renders the geometry as HxWxC, e.g. "32x32x3".
+func (g Geometry) String() string {
+	return fmt.Sprintf("%dx%dx%d", g.Height, g.Width, g.Channels)
 }
 
-// DefaultClasses returns the CIFAR-10 class names in label order.
-func DefaultClasses() []string {
-	return []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
+// Validate reports a geometry with a non-positive side or channel count, or
+// whose images would exceed 16 MiB.
+func (g Geometry) Validate() error {
+	if g.Height < 1 || g.Width < 1 || g.Channels < 1 {
+		return fmt.Errorf("image geometry %s: height, width and channels must be positive", g)
+	}
+	if g.Height > maxImageSize || g.Width > maxImageSize/g.Height || g.Channels > maxImageSize/(g.Height*g.Width) {
+		return fmt.Errorf("image geometry %s: more than %d bytes per image", g, maxImageSize)
+	}
+	return nil
 }
 
 // ErrNoData is wrapped by the loaders when the data location does not exist
-// or holds no CIFAR-10 files. Its message tells the user how to get the data.
+// or holds no data set files. Its message tells the user how to get the data.
 var ErrNoData = errors.New(`no CIFAR-10 data: run "lepton data fetch" (or set LEPTON_DATA_DIR / --data)`)
 
 // noDataError names the location that lacks the data and unwraps to
@@ -79,12 +80,14 @@ func (e *noDataError) Unwrap() []error {
 	return []error{ErrNoData, e.cause}
 }
 
-// Dataset is a set of 32x32 RGB images in CIFAR-10's planar layout.
+// Dataset is a set of labelled images of one geometry.
 type Dataset struct {
-	// Images holds N*3072 bytes: per image 1024 R, 1024 G, 1024 B
-	// (row-major), exactly as in the .bin files.
+	// Geometry is the shape of every image.
+	Geometry Geometry
+	// Images holds N*Geometry.Size() bytes, image after image, each in
+	// planar CHW order.
 	Images []byte
-	// Labels holds the N labels, 0..9.
+	// Labels holds the N labels, indexes into Classes.
 	Labels []uint8
 	// Classes holds the class names; the index is the label.
 	Classes []string
@@ -95,89 +98,53 @@ func (d *Dataset) Len() int {
 	return len(d.Labels)
 }
 
-// Image returns a view (not a copy) of the 3072 bytes of image i.
+// Image returns a view (not a copy) of the Geometry.Size() bytes of image i.
 func (d *Dataset) Image(i int) []byte {
-	return d.Images[i*ImageSize : (i+1)*ImageSize : (i+1)*ImageSize]
+	n := d.Geometry.Size()
+	return d.Images[i*n : (i+1)*n : (i+1)*n]
 }
 
 // Subset returns a new dataset holding copies of the images idx, in that
 // order. Indices may repeat.
 func (d *Dataset) Subset(idx []int) *Dataset {
+	n := d.Geometry.Size()
 	s := &Dataset{
-		Images:  make([]byte, len(idx)*ImageSize),
-		Labels:  make([]uint8, len(idx)),
-		Classes: slices.Clone(d.Classes),
+		Geometry: d.Geometry,
+		Images:   make([]byte, len(idx)*n),
+		Labels:   make([]uint8, len(idx)),
+		Classes:  slices.Clone(d.Classes),
 	}
 	for j, i := range idx {
-		copy(s.Images[j*ImageSize:(j+1)*ImageSize], d.Image(i))
+		copy(s.Images[j*n:(j+1)*n], d.Image(i))
 		s.Labels[j] = d.Labels[i]
 	}
 	return s
 }
 
-// ReadBatch parses the content of one .bin file. name is used in error
-// messages only. The returned dataset has no class names. It fails if the
-// size is not a multiple of RecordSize or a label is outside 0..9.
-func ReadBatch(name string, raw []byte) (*Dataset, error) {
-	if len(raw)%RecordSize != 0 {
-		return nil, sizeError(name, int64(len(raw)))
+// check reports a dataset whose geometry, image bytes, labels and classes
+// disagree.
+func (d *Dataset) check() error {
+	if err := d.Geometry.Validate(); err != nil {
+		return err
 	}
-	n := len(raw) / RecordSize
-	d := &Dataset{Images: make([]byte, n*ImageSize), Labels: make([]uint8, n)}
-	if err := decodeBatch(name, raw, d.Images, d.Labels); err != nil {
-		return nil, err
+	if len(d.Images) != len(d.Labels)*d.Geometry.Size() {
+		return fmt.Errorf("%d image bytes for %d labels of %s images", len(d.Images), len(d.Labels), d.Geometry)
 	}
-	return d, nil
-}
-
-func sizeError(name string, size int64) error {
-	return fmt.Errorf("%s: size %d is not a multiple of %d", name, size, RecordSize)
-}
-
-// decodeBatch splits the records of raw into labels and images. labels must
-// hold exactly len(raw)/RecordSize entries; images may be nil (labels only)
-// or hold room for as many images.
-func decodeBatch(name string, raw, images []byte, labels []uint8) error {
-	if len(raw)%RecordSize != 0 {
-		return sizeError(name, int64(len(raw)))
+	if len(d.Classes) > MaxClasses {
+		return fmt.Errorf("%d classes, at most %d are supported", len(d.Classes), MaxClasses)
 	}
-	n := len(raw) / RecordSize
-	if len(labels) != n || (images != nil && len(images) != n*ImageSize) {
-		return fmt.Errorf("%s: decode %d records: destination has room for %d labels and %d image bytes", name, n, len(labels), len(images))
-	}
-	for r := range n {
-		rec := raw[r*RecordSize : (r+1)*RecordSize]
-		if rec[0] >= NumClasses {
-			return fmt.Errorf("%s: record %d: label %d out of range 0..%d", name, r, rec[0], NumClasses-1)
-		}
-		labels[r] = rec[0]
-		if images != nil {
-			copy(images[r*ImageSize:(r+1)*ImageSize], rec[1:])
+	for i, l := range d.Labels {
+		if len(d.Classes) > 0 && int(l) >= len(d.Classes) {
+			return fmt.Errorf("image %d: label %d out of range 0..%d", i, l, len(d.Classes)-1)
 		}
 	}
 	return nil
 }
 
-// parseMeta returns the class names of a batches.meta.txt file: exactly
-// NumClasses non-empty lines (surrounding white space and blank lines are
-// ignored).
-func parseMeta(name string, raw []byte) ([]string, error) {
-	var names []string
-	for line := range strings.Lines(string(raw)) {
-		if s := strings.TrimSpace(line); s != "" {
-			names = append(names, s)
-		}
-	}
-	if len(names) != NumClasses {
-		return nil, fmt.Errorf("%s: want %d non-empty class names, got %d", name, NumClasses, len(names))
-	}
-	return names, nil
-}
-
-// ErrInvalid is matched (with errors.Is) by every error of LoadTrain and
-// LoadTest other than ErrNoData: the data exists but cannot be used (a
-// missing or truncated batch file, a bad label, an unreadable archive).
-var ErrInvalid = errors.New("invalid CIFAR-10 data")
+// ErrInvalid is matched (with errors.Is) by every data error other than
+// ErrNoData: the data exists but cannot be used (a missing or truncated
+// batch file, a bad label, an unreadable archive).
+var ErrInvalid = errors.New("invalid data")
 
 // invalidError marks a data error as ErrInvalid while keeping its message.
 type invalidError struct{ err error }
@@ -190,9 +157,10 @@ func (e invalidError) Unwrap() []error { return []error{e.err, ErrInvalid} }
 // or ErrNoData: for other packages' errors about unusable image data.
 func Invalid(err error) error { return invalid(err) }
 
-// invalid marks err as ErrInvalid unless it is nil or ErrNoData.
+// invalid marks err as ErrInvalid unless it is nil, ErrNoData or already
+// ErrInvalid.
 func invalid(err error) error {
-	if err == nil || errors.Is(err, ErrNoData) {
+	if err == nil || errors.Is(err, ErrNoData) || errors.Is(err, ErrInvalid) {
 		return err
 	}
 	return invalidError{err}

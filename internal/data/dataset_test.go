@@ -16,14 +16,14 @@ func TestDatasetAccessors(t *testing.T) {
 		t.Fatalf("Len = %d, want 5", got)
 	}
 	img := d.Image(3)
-	if len(img) != ImageSize || cap(img) != ImageSize {
-		t.Fatalf("Image(3) len %d cap %d, want %d", len(img), cap(img), ImageSize)
+	if len(img) != imageSize || cap(img) != imageSize {
+		t.Fatalf("Image(3) len %d cap %d, want %d", len(img), cap(img), imageSize)
 	}
-	if !bytes.Equal(img, d.Images[3*ImageSize:4*ImageSize]) {
+	if !bytes.Equal(img, d.Images[3*imageSize:4*imageSize]) {
 		t.Fatal("Image(3) does not match bytes 3*3072..4*3072")
 	}
 	img[0]++
-	if d.Images[3*ImageSize] != img[0] {
+	if d.Images[3*imageSize] != img[0] {
 		t.Fatal("Image is not a view into Images")
 	}
 
@@ -38,7 +38,7 @@ func TestDatasetAccessors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := d.Subset(tc.idx)
-			if s.Len() != len(tc.idx) || len(s.Images) != len(tc.idx)*ImageSize {
+			if s.Len() != len(tc.idx) || len(s.Images) != len(tc.idx)*imageSize {
 				t.Fatalf("Subset len %d / %d bytes, want %d", s.Len(), len(s.Images), len(tc.idx))
 			}
 			for j, i := range tc.idx {
@@ -49,7 +49,7 @@ func TestDatasetAccessors(t *testing.T) {
 			if len(tc.idx) > 0 {
 				s.Images[0]++
 				s.Classes[0] = "changed"
-				if d.Images[tc.idx[0]*ImageSize] == s.Images[0] || d.Classes[0] == "changed" {
+				if d.Images[tc.idx[0]*imageSize] == s.Images[0] || d.Classes[0] == "changed" {
 					t.Error("Subset shares memory with the original")
 				}
 			}
@@ -89,14 +89,14 @@ func TestReadBatch(t *testing.T) {
 				t.Fatalf("Len = %d, want %d", got.Len(), tc.wantN)
 			}
 			if tc.wantN > 0 {
-				equalDataset(t, &Dataset{Images: got.Images, Labels: got.Labels}, &Dataset{Images: d.Images, Labels: d.Labels})
+				equalDataset(t, &Dataset{Geometry: cifar, Images: got.Images, Labels: got.Labels}, &Dataset{Geometry: cifar, Images: d.Images, Labels: d.Labels})
 			}
 		})
 	}
 }
 
 func TestWriteBinRejectsInconsistentDataset(t *testing.T) {
-	err := WriteBin(&bytes.Buffer{}, &Dataset{Images: make([]byte, 10), Labels: []uint8{1}})
+	err := WriteBin(&bytes.Buffer{}, &Dataset{Geometry: cifar, Images: make([]byte, 10), Labels: []uint8{1}})
 	if err == nil || !strings.Contains(err.Error(), "10 image bytes for 1 labels") {
 		t.Fatalf("err = %v, want inconsistent-size error", err)
 	}
@@ -211,7 +211,9 @@ func TestLoadErrors(t *testing.T) {
 				writeFile(t, filepath.Join(dir, "data_batch_3.bin"), make([]byte, 1000))
 				return dir
 			},
-			want: func(string) string { return "data_batch_3.bin: size 1000 is not a multiple of 3073" },
+			want: func(src string) string {
+				return "data dir " + src + ": data_batch_3.bin: size 1000 is not a multiple of 3073"
+			},
 		},
 		{
 			name: "label out of range",
@@ -222,7 +224,9 @@ func TestLoadErrors(t *testing.T) {
 				return dir
 			},
 			test: true,
-			want: func(string) string { return "test_batch.bin: record 17: label 12 out of range 0..9" },
+			want: func(src string) string {
+				return "data dir " + src + ": test_batch.bin: record 17: label 12 out of range 0..9"
+			},
 		},
 		{
 			name: "missing batch",
@@ -249,7 +253,9 @@ func TestLoadErrors(t *testing.T) {
 				writeFile(t, filepath.Join(dir, MetaFile), []byte(strings.Join(DefaultClasses()[:9], "\n")+"\n\n"))
 				return dir
 			},
-			want: func(string) string { return "batches.meta.txt: want 10 non-empty class names, got 9" },
+			want: func(src string) string {
+				return "data dir " + src + ": batches.meta.txt: want 10 non-empty class names, got 9"
+			},
 		},
 		{
 			name: "meta with eleven names",
@@ -258,7 +264,9 @@ func TestLoadErrors(t *testing.T) {
 				return dir
 			},
 			test: true,
-			want: func(string) string { return "batches.meta.txt: want 10 non-empty class names, got 11" },
+			want: func(src string) string {
+				return "data dir " + src + ": batches.meta.txt: want 10 non-empty class names, got 11"
+			},
 		},
 		{
 			name:      "dir does not exist",
@@ -319,7 +327,9 @@ func TestLoadErrors(t *testing.T) {
 				return p
 			},
 			test: true,
-			want: func(string) string { return "test_batch.bin: size 3072 is not a multiple of 3073" },
+			want: func(src string) string {
+				return "archive " + src + ": test_batch.bin: size 3072 is not a multiple of 3073"
+			},
 		},
 	}
 	for _, tc := range tests {

@@ -221,7 +221,7 @@ func install(ctx context.Context, src, dir string) (err error) {
 // validateFile checks the content of one dataset file.
 func validateFile(name string, raw []byte) error {
 	if name == MetaFile {
-		_, err := parseMeta(name, raw)
+		_, err := parseMeta(name, raw, cifar10Classes)
 		return err
 	}
 	if len(raw)%RecordSize != 0 {

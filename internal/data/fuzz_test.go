@@ -30,11 +30,11 @@ func FuzzReadBatch(f *testing.F) {
 			t.Fatalf("accepted %d bytes, not a multiple of %d", len(raw), RecordSize)
 		}
 		n := len(raw) / RecordSize
-		if d.Len() != n || len(d.Images) != n*ImageSize {
+		if d.Len() != n || len(d.Images) != n*imageSize {
 			t.Fatalf("got %d labels / %d image bytes for %d records", d.Len(), len(d.Images), n)
 		}
 		for i, l := range d.Labels {
-			if l >= NumClasses {
+			if l >= numClasses {
 				t.Fatalf("record %d: accepted label %d", i, l)
 			}
 			if l != raw[i*RecordSize] || !bytes.Equal(d.Image(i), raw[i*RecordSize+1:(i+1)*RecordSize]) {

@@ -10,20 +10,37 @@ import (
 	"testing"
 )
 
+// The CIFAR-10 geometry most tests use, and its sizes.
+var cifar = CIFARGeometry
+
+const (
+	side       = 32
+	channels   = 3
+	planeSize  = side * side
+	imageSize  = channels * planeSize
+	numClasses = 10
+)
+
+// apply augments src into dst with a fresh Augmenter of CIFAR geometry.
+func apply(a Augment, dst, src []byte, rng *rand.Rand) {
+	NewAugmenter(a, cifar).Apply(dst, src, rng)
+}
+
 // synth returns a dataset of n pseudo-random images with labels i%10 and
 // the default class names.
 func synth(n int, seed uint64) *Dataset {
 	r := rand.New(rand.NewPCG(seed, 1))
 	d := &Dataset{
-		Images:  make([]byte, n*ImageSize),
-		Labels:  make([]uint8, n),
-		Classes: DefaultClasses(),
+		Geometry: cifar,
+		Images:   make([]byte, n*imageSize),
+		Labels:   make([]uint8, n),
+		Classes:  DefaultClasses(),
 	}
 	for i := range d.Images {
 		d.Images[i] = byte(r.UintN(256))
 	}
 	for i := range d.Labels {
-		d.Labels[i] = uint8(i % NumClasses)
+		d.Labels[i] = uint8(i % numClasses)
 	}
 	return d
 }

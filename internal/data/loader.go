@@ -43,8 +43,8 @@ type LoaderOptions struct {
 type Batch struct {
 	// Index is the 0-based index of the batch in the epoch.
 	Index int
-	// X holds Size images of ImageSize values each, in the planar layout,
-	// normalized with the loader's Stats.
+	// X holds Size images of Data.Geometry.Size() values each, in the
+	// planar layout, normalized with the loader's Stats.
 	X []float32
 	// Y holds the Size labels.
 	Y []int
@@ -59,7 +59,8 @@ type Batch struct {
 // all released does not allocate per batch once it has filled its pipeline.
 type Loader struct {
 	o       LoaderOptions
-	table   [Channels][256]float32
+	table   [][256]float32
+	size    int // bytes (and values) per image
 	n       int // examples
 	batches int // batches in the epoch
 	cur     int // index of the batch Next returns next
@@ -109,7 +110,11 @@ func NewLoader(ctx context.Context, o LoaderOptions) *Loader {
 		ctx:     ctx,
 		done:    make(chan struct{}),
 	}
-	l.table = o.Stats.table()
+	var g Geometry
+	if o.Data != nil {
+		g = o.Data.Geometry
+	}
+	l.table, l.size = o.Stats.table(g.Channels), g.Size()
 	window := o.Prefetch + o.Workers
 	l.sem = make(chan struct{}, window)
 	l.slots = make([]chan *Batch, window)
@@ -176,7 +181,14 @@ func (l *Loader) Close() {
 // work builds batches until there are none left or the loader stops.
 func (l *Loader) work() {
 	defer l.wg.Done()
-	var img [ImageSize]byte
+	var (
+		img []byte
+		aug *Augmenter
+	)
+	if l.o.Augment.Enabled() {
+		img = make([]byte, l.size)
+		aug = NewAugmenter(l.o.Augment, l.o.Data.Geometry)
+	}
 	pcg := rand.NewPCG(0, 0)
 	rng := rand.New(pcg)
 	for {
@@ -192,7 +204,7 @@ func (l *Loader) work() {
 			return
 		}
 		b := l.buffer()
-		l.build(b, i, &img, pcg, rng)
+		l.build(b, i, img, aug, pcg, rng)
 		select {
 		case l.slots[i%len(l.slots)] <- b:
 		case <-l.done:
@@ -207,47 +219,34 @@ func (l *Loader) work() {
 func (l *Loader) buffer() *Batch {
 	select {
 	case b := <-l.free:
-		if cap(b.X) >= l.o.Batch*ImageSize && cap(b.Y) >= l.o.Batch {
+		if cap(b.X) >= l.o.Batch*l.size && cap(b.Y) >= l.o.Batch {
 			return b
 		}
 	default:
 	}
-	return &Batch{X: make([]float32, l.o.Batch*ImageSize), Y: make([]int, l.o.Batch)}
+	return &Batch{X: make([]float32, l.o.Batch*l.size), Y: make([]int, l.o.Batch)}
 }
 
-// build fills b with batch i, using img as scratch space for augmentation
-// and rng (whose source is pcg) for its draws.
-func (l *Loader) build(b *Batch, i int, img *[ImageSize]byte, pcg *rand.PCG, rng *rand.Rand) {
+// build fills b with batch i, augmenting with aug (nil: no augmentation)
+// into the scratch image img, and drawing from rng (whose source is pcg).
+func (l *Loader) build(b *Batch, i int, img []byte, aug *Augmenter, pcg *rand.PCG, rng *rand.Rand) {
 	lo := i * l.o.Batch
 	hi := min(lo+l.o.Batch, l.n)
 	size := hi - lo
 	b.Index, b.Size = i, size
-	b.X = b.X[:size*ImageSize]
+	b.X = b.X[:size*l.size]
 	b.Y = b.Y[:size]
-	augment := l.o.Augment.Enabled()
+	plane := l.o.Data.Geometry.Plane()
 	for j := range size {
 		p := lo + j
 		id := l.o.Order[p]
 		src := l.o.Data.Image(id)
-		if augment {
+		if aug != nil {
 			pcg.Seed(l.o.Seed, uint64(l.o.Epoch)<<32|uint64(p))
-			l.o.Augment.Apply(img[:], src, rng)
-			src = img[:]
+			aug.Apply(img, src, rng)
+			src = img
 		}
-		normalizeWith(b.X[j*ImageSize:(j+1)*ImageSize], src, &l.table)
+		normalizeWith(b.X[j*l.size:(j+1)*l.size], src, l.table, plane)
 		b.Y[j] = int(l.o.Data.Labels[id])
-	}
-}
-
-// normalizeWith writes the normalized values of the image img into dst
-// (both of ImageSize elements) with the per-channel tables t.
-func normalizeWith(dst []float32, img []byte, t *[Channels][256]float32) {
-	for c := range Channels {
-		tc := &t[c]
-		in := img[c*planeSize : (c+1)*planeSize]
-		out := dst[c*planeSize : (c+1)*planeSize]
-		for k, v := range in {
-			out[k] = tc[v]
-		}
 	}
 }

@@ -52,7 +52,7 @@ func TestLoaderPlainMatchesFill(t *testing.T) {
 			}
 			for i, b := range got {
 				idx := order[i*5 : min(i*5+5, len(order))]
-				x, y := make([]float32, len(idx)*ImageSize), make([]int, len(idx))
+				x, y := make([]float32, len(idx)*imageSize), make([]int, len(idx))
 				Fill(x, y, d, idx, stats)
 				if b.Index != i || b.Size != len(idx) || len(b.X) != len(x) || !slices.Equal(b.X, x) || !slices.Equal(b.Y, y) {
 					t.Fatalf("batch %d (index %d, size %d) differs from Fill of %v", i, b.Index, b.Size, idx)
@@ -110,17 +110,17 @@ func TestLoaderDeterministic(t *testing.T) {
 // position p of epoch e is augmented with a PCG seeded (Seed, e<<32|p).
 func TestLoaderAugmentSeeding(t *testing.T) {
 	d := synth(10, 3)
-	stats := Stats{Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.25, 0.25, 0.25}}
+	stats := Stats{Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.25, 0.25, 0.25}}
 	a := Augment{Flip: true, Pad: 2}
 	order := []int{3, 1, 4, 1, 5, 9, 2, 6}
 	batches := collect(t, LoaderOptions{Data: d, Stats: stats, Order: order, Batch: 3, Augment: a, Seed: 77, Epoch: 2})
-	img := make([]byte, ImageSize)
-	want := make([]float32, ImageSize)
+	img := make([]byte, imageSize)
+	want := make([]float32, imageSize)
 	for p, id := range order {
-		a.Apply(img, d.Image(id), rand.New(rand.NewPCG(77, 2<<32|uint64(p))))
+		apply(a, img, d.Image(id), rand.New(rand.NewPCG(77, 2<<32|uint64(p))))
 		stats.Normalize(want, img)
 		b := batches[p/3]
-		if got := b.X[(p%3)*ImageSize : (p%3+1)*ImageSize]; !slices.Equal(got, want) {
+		if got := b.X[(p%3)*imageSize : (p%3+1)*imageSize]; !slices.Equal(got, want) {
 			t.Fatalf("position %d: augmented image differs", p)
 		}
 		if b.Y[p%3] != int(d.Labels[id]) {
@@ -237,7 +237,7 @@ func TestNewLoaderPanics(t *testing.T) {
 // augmentation. The consumer does nothing but release the batches.
 func BenchmarkLoader(b *testing.B) {
 	const n = 40000
-	d := &Dataset{Images: make([]byte, n*ImageSize), Labels: make([]uint8, n)}
+	d := &Dataset{Geometry: cifar, Images: make([]byte, n*imageSize), Labels: make([]uint8, n)}
 	r := rand.NewPCG(1, 2)
 	for i := 0; i < len(d.Images); i += 8 {
 		v := r.Uint64()
@@ -246,7 +246,7 @@ func BenchmarkLoader(b *testing.B) {
 		}
 	}
 	for i := range d.Labels {
-		d.Labels[i] = uint8(i % NumClasses)
+		d.Labels[i] = uint8(i % numClasses)
 	}
 	stats := ComputeStats(d)
 	order := EpochOrder(n, 1, 1)

@@ -45,13 +45,13 @@ func TestRealData(t *testing.T) {
 				t.Fatalf("load: %v", err)
 			}
 			t.Logf("loaded %d images in %v", d.Len(), time.Since(start))
-			if d.Len() != tc.n || len(d.Images) != tc.n*ImageSize {
+			if d.Len() != tc.n || len(d.Images) != tc.n*imageSize {
 				t.Fatalf("got %d images (%d bytes), want %d", d.Len(), len(d.Images), tc.n)
 			}
 			if !slices.Equal(d.Labels[:10], tc.first10) {
 				t.Errorf("first labels = %v, want %v", d.Labels[:10], tc.first10)
 			}
-			var counts [NumClasses]int
+			var counts [numClasses]int
 			for _, l := range d.Labels {
 				counts[l]++
 			}

@@ -2,25 +2,32 @@ package data
 
 import "math"
 
-// Stats are per-channel mean and std of pixel values scaled to [0,1].
+// Stats are per-channel mean and std of pixel values scaled to [0,1]: one
+// value per channel plane, in plane order.
 type Stats struct {
-	// Mean is the per-channel (R, G, B) mean.
-	Mean [3]float32 `json:"mean"`
+	// Mean is the per-channel mean (R, G, B for colour images).
+	Mean []float32 `json:"mean"`
 	// Std is the per-channel population standard deviation.
-	Std [3]float32 `json:"std"`
+	Std []float32 `json:"std"`
 }
 
 // ComputeStats returns the per-channel mean and population standard
-// deviation of d's pixels scaled to [0,1]. Sums are accumulated exactly in
-// integers and combined in float64. An empty dataset gives zero stats.
+// deviation of d's pixels scaled to [0,1], one value per channel of d's
+// geometry. Sums are accumulated exactly in integers and combined in
+// float64. An empty dataset gives zero stats.
 func ComputeStats(d *Dataset) Stats {
-	var sum, sq [Channels]uint64
-	n := len(d.Images) / ImageSize
+	g := d.Geometry
+	ch, plane, size := g.Channels, g.Plane(), g.Size()
+	sum, sq := make([]uint64, ch), make([]uint64, ch)
+	n := 0
+	if size > 0 {
+		n = len(d.Images) / size
+	}
 	for i := range n {
-		img := d.Images[i*ImageSize : (i+1)*ImageSize]
-		for c := range Channels {
+		img := d.Images[i*size : (i+1)*size]
+		for c := range ch {
 			var s, q uint64
-			for _, v := range img[c*planeSize : (c+1)*planeSize] {
+			for _, v := range img[c*plane : (c+1)*plane] {
 				s += uint64(v)
 				q += uint64(v) * uint64(v)
 			}
@@ -28,12 +35,12 @@ func ComputeStats(d *Dataset) Stats {
 			sq[c] += q
 		}
 	}
-	var st Stats
+	st := Stats{Mean: make([]float32, ch), Std: make([]float32, ch)}
 	if n == 0 {
 		return st
 	}
-	count := float64(n) * planeSize
-	for c := range Channels {
+	count := float64(n) * float64(plane)
+	for c := range ch {
 		mean := float64(sum[c]) / count / 255
 		variance := float64(sq[c])/count/(255*255) - mean*mean
 		st.Mean[c] = float32(mean)
@@ -42,35 +49,49 @@ func ComputeStats(d *Dataset) Stats {
 	return st
 }
 
-// Normalize writes dst[i] = (img[i]/255 - Mean[c]) / Std[c] with
-// c = i/1024, keeping the planar CHW order. img should hold one image (3072
-// bytes); min(len(dst), len(img)) values are written. A zero Std is treated
-// as 1 so the output stays finite.
+// Channels returns the number of channels the stats describe (at least 1).
+func (s Stats) Channels() int { return max(len(s.Mean), len(s.Std), 1) }
+
+// Normalize writes dst[i] = (img[i]/255 - Mean[c]) / Std[c], where c is the
+// channel plane of byte i when img holds one whole image of s.Channels()
+// planes, keeping the planar CHW order. min(len(dst), len(img)) values are
+// written. A missing mean counts as 0 and a missing or zero Std as 1, so
+// the output stays finite.
 func (s Stats) Normalize(dst []float32, img []byte) {
-	n := min(len(dst), len(img), ImageSize)
-	for c := range Channels {
-		lo, hi := c*planeSize, min((c+1)*planeSize, n)
+	ch := s.Channels()
+	plane := len(img) / ch
+	n := min(len(dst), len(img))
+	for c := range ch {
+		lo, hi := c*plane, min((c+1)*plane, n)
 		if lo >= hi {
 			return
 		}
-		mean, std := s.Mean[c], s.std(c)
+		mean, std := s.mean(c), s.std(c)
 		for i, v := range img[lo:hi] {
 			dst[lo+i] = (float32(v)/255 - mean) / std
 		}
 	}
 }
 
+func (s Stats) mean(c int) float32 {
+	if c >= len(s.Mean) {
+		return 0
+	}
+	return s.Mean[c]
+}
+
 func (s Stats) std(c int) float32 {
-	if s.Std[c] == 0 {
+	if c >= len(s.Std) || s.Std[c] == 0 {
 		return 1
 	}
 	return s.Std[c]
 }
 
 // table returns, per channel, Normalize's value for each byte value.
-func (s Stats) table() (t [Channels][256]float32) {
-	for c := range Channels {
-		mean, std := s.Mean[c], s.std(c)
+func (s Stats) table(channels int) [][256]float32 {
+	t := make([][256]float32, channels)
+	for c := range channels {
+		mean, std := s.mean(c), s.std(c)
 		for v := range 256 {
 			t[c][v] = (float32(v)/255 - mean) / std
 		}
@@ -78,15 +99,31 @@ func (s Stats) table() (t [Channels][256]float32) {
 	return t
 }
 
-// Fill normalizes the images idx[j] of d into x[j*3072:(j+1)*3072] (as
-// Stats.Normalize does) and writes their labels into y[j]. It requires
-// len(x) >= len(idx)*3072 and len(y) >= len(idx).
+// Fill normalizes the images idx[j] of d into x[j*size:(j+1)*size] (as
+// Stats.Normalize does), where size is d.Geometry.Size(), and writes their
+// labels into y[j]. It requires len(x) >= len(idx)*size and
+// len(y) >= len(idx).
 func Fill(x []float32, y []int, d *Dataset, idx []int, s Stats) {
-	x = x[:len(idx)*ImageSize]
+	g := d.Geometry
+	size := g.Size()
+	x = x[:len(idx)*size]
 	y = y[:len(idx)]
-	t := s.table()
+	t := s.table(g.Channels)
 	for j, id := range idx {
-		normalizeWith(x[j*ImageSize:(j+1)*ImageSize], d.Image(id), &t)
+		normalizeWith(x[j*size:(j+1)*size], d.Image(id), t, g.Plane())
 		y[j] = int(d.Labels[id])
+	}
+}
+
+// normalizeWith writes the normalized values of the image img into dst
+// (both of len(t)*plane elements) with the per-channel tables t.
+func normalizeWith(dst []float32, img []byte, t [][256]float32, plane int) {
+	for c := range t {
+		tc := &t[c]
+		in := img[c*plane : (c+1)*plane]
+		out := dst[c*plane : (c+1)*plane]
+		for k, v := range in {
+			out[k] = tc[v]
+		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 // reference implementation.
 func naiveStats(d *Dataset) (mean, std [3]float64) {
 	n := float64(d.Len() * planeSize)
-	for c := range Channels {
+	for c := range channels {
 		for i := range d.Len() {
 			for _, v := range d.Image(i)[c*planeSize : (c+1)*planeSize] {
 				mean[c] += float64(v) / 255
@@ -29,7 +29,7 @@ func naiveStats(d *Dataset) (mean, std [3]float64) {
 
 func TestComputeStats(t *testing.T) {
 	// Image 0: R=0, G=51, B alternates 0/255. Image 1: R=255, G=51, B same.
-	known := &Dataset{Images: make([]byte, 2*ImageSize), Labels: []uint8{0, 1}}
+	known := &Dataset{Geometry: cifar, Images: make([]byte, 2*imageSize), Labels: []uint8{0, 1}}
 	for i := range 2 {
 		img := known.Image(i)
 		for p := range planeSize {
@@ -45,7 +45,7 @@ func TestComputeStats(t *testing.T) {
 		wantStd  [3]float64
 		useNaive bool
 	}{
-		{name: "empty", d: &Dataset{}},
+		{name: "empty", d: &Dataset{Geometry: cifar}},
 		{name: "known values", d: known, wantMean: [3]float64{0.5, 0.2, 0.5}, wantStd: [3]float64{0.5, 0, 0.5}},
 		{name: "random images", d: synth(37, 5), useNaive: true},
 	}
@@ -55,7 +55,7 @@ func TestComputeStats(t *testing.T) {
 				tc.wantMean, tc.wantStd = naiveStats(tc.d)
 			}
 			got := ComputeStats(tc.d)
-			for c := range Channels {
+			for c := range channels {
 				if math.Abs(float64(got.Mean[c])-tc.wantMean[c]) > 1e-6 {
 					t.Errorf("Mean[%d] = %v, want %v", c, got.Mean[c], tc.wantMean[c])
 				}
@@ -68,8 +68,8 @@ func TestComputeStats(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
-	s := Stats{Mean: [3]float32{0.5, 0.2, 0.5}, Std: [3]float32{0.5, 1, 0.25}}
-	img := make([]byte, ImageSize)
+	s := Stats{Mean: []float32{0.5, 0.2, 0.5}, Std: []float32{0.5, 1, 0.25}}
+	img := make([]byte, imageSize)
 	img[0], img[1023] = 255, 0     // R
 	img[1024], img[2047] = 51, 255 // G
 	img[2048], img[3071] = 0, 255  // B
@@ -79,10 +79,10 @@ func TestNormalize(t *testing.T) {
 		dst   int // len(dst)
 		want  map[int]float32
 	}{
-		{name: "channel boundaries", stats: s, dst: ImageSize, want: map[int]float32{
+		{name: "channel boundaries", stats: s, dst: imageSize, want: map[int]float32{
 			0: 1, 1023: -1, 1024: 0, 2047: 0.8, 2048: -2, 3071: 2,
 		}},
-		{name: "zero std treated as one", stats: Stats{Mean: [3]float32{0, 0, 1}}, dst: ImageSize, want: map[int]float32{
+		{name: "zero std treated as one", stats: Stats{Mean: []float32{0, 0, 1}}, dst: imageSize, want: map[int]float32{
 			0: 1, 1024: 0.2, 2048: -1, 3071: 0,
 		}},
 		{name: "short dst", stats: s, dst: 1025, want: map[int]float32{0: 1, 1023: -1, 1024: 0}},
@@ -119,26 +119,26 @@ func TestFill(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			const sentinel = 12345
-			x := make([]float32, (len(tc.idx)+1)*ImageSize) // one spare image
+			x := make([]float32, (len(tc.idx)+1)*imageSize) // one spare image
 			for i := range x {
 				x[i] = sentinel
 			}
 			y := make([]int, len(tc.idx)+1)
 			y[len(tc.idx)] = -7
 			Fill(x, y, d, tc.idx, s)
-			want := make([]float32, ImageSize)
+			want := make([]float32, imageSize)
 			for j, id := range tc.idx {
 				s.Normalize(want, d.Image(id))
 				for i, w := range want {
-					if x[j*ImageSize+i] != w {
-						t.Fatalf("x[%d] = %v, want %v (image %d)", j*ImageSize+i, x[j*ImageSize+i], w, id)
+					if x[j*imageSize+i] != w {
+						t.Fatalf("x[%d] = %v, want %v (image %d)", j*imageSize+i, x[j*imageSize+i], w, id)
 					}
 				}
 				if y[j] != int(d.Labels[id]) {
 					t.Errorf("y[%d] = %d, want %d", j, y[j], d.Labels[id])
 				}
 			}
-			for i := len(tc.idx) * ImageSize; i < len(x); i++ {
+			for i := len(tc.idx) * imageSize; i < len(x); i++ {
 				if x[i] != sentinel {
 					t.Fatalf("x[%d] written beyond the batch", i)
 				}

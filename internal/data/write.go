@@ -12,10 +12,14 @@ import (
 
 // WriteBin writes d in the CIFAR-10 .bin format: per image one label byte
 // followed by its 3072 bytes. Labels are written unchecked, so tests can also
-// build invalid files. It fails if len(d.Images) != d.Len()*ImageSize.
+// build invalid files. It fails if d's images are not 32x32 RGB or
+// len(d.Images) != d.Len()*3072.
 func WriteBin(w io.Writer, d *Dataset) error {
-	if len(d.Images) != len(d.Labels)*ImageSize {
-		return fmt.Errorf("write batch: %d image bytes for %d labels, want %d", len(d.Images), len(d.Labels), len(d.Labels)*ImageSize)
+	if d.Geometry != CIFARGeometry {
+		return fmt.Errorf("write batch: images are %s, CIFAR-10 holds %s", d.Geometry, CIFARGeometry)
+	}
+	if size := CIFARGeometry.Size(); len(d.Images) != len(d.Labels)*size {
+		return fmt.Errorf("write batch: %d image bytes for %d labels, want %d", len(d.Images), len(d.Labels), len(d.Labels)*size)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	for i, l := range d.Labels {
@@ -40,21 +44,22 @@ func WriteBin(w io.Writer, d *Dataset) error {
 // dir is created if needed; each file is written atomically.
 func WriteDir(dir string, train, test *Dataset) error {
 	if train == nil {
-		train = &Dataset{}
+		train = &Dataset{Geometry: CIFARGeometry}
 	}
 	if test == nil {
-		test = &Dataset{}
+		test = &Dataset{Geometry: CIFARGeometry}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create data dir %s: %w", dir, err)
 	}
-	if len(train.Images) != len(train.Labels)*ImageSize {
-		return fmt.Errorf("write train set to %s: %d image bytes for %d labels", dir, len(train.Images), len(train.Labels))
+	size := CIFARGeometry.Size()
+	if train.Geometry != CIFARGeometry || len(train.Images) != len(train.Labels)*size {
+		return fmt.Errorf("write train set to %s: %d image bytes for %d labels of %s images", dir, len(train.Images), len(train.Labels), train.Geometry)
 	}
 	n := train.Len()
 	for k, name := range TrainFiles() {
 		lo, hi := k*n/5, (k+1)*n/5
-		part := &Dataset{Images: train.Images[lo*ImageSize : hi*ImageSize], Labels: train.Labels[lo:hi]}
+		part := &Dataset{Geometry: CIFARGeometry, Images: train.Images[lo*size : hi*size], Labels: train.Labels[lo:hi]}
 		if err := writeFileAtomic(dir, name, func(w io.Writer) error { return WriteBin(w, part) }); err != nil {
 			return err
 		}

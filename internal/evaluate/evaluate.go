@@ -131,7 +131,8 @@ func LoadImageFolder(ctx context.Context, dir string, classes []string, workers 
 	if len(paths) == 0 {
 		return nil, data.Invalid(fmt.Errorf("--images: no image files (%s) under %s/<class name>/", strings.Join(predict.ImageExtensions(), " "), dir))
 	}
-	ds := &data.Dataset{Images: make([]byte, len(paths)*data.ImageSize), Labels: labels, Classes: slices.Clone(classes)}
+	g := data.CIFARGeometry // what predict.DecodeFiles gives
+	ds := &data.Dataset{Geometry: g, Images: make([]byte, len(paths)*g.Size()), Labels: labels, Classes: slices.Clone(classes)}
 	failed := 0
 	err = predict.DecodeFiles(ctx, paths, workers, func(i int, img []byte, err error) error {
 		if err != nil {
@@ -139,7 +140,7 @@ func LoadImageFolder(ctx context.Context, dir string, classes []string, workers 
 			fmt.Fprintf(stderr, "lepton: %v\n", err)
 			return nil
 		}
-		copy(ds.Images[i*data.ImageSize:], img)
+		copy(ds.Images[i*g.Size():], img)
 		return nil
 	})
 	if err != nil {

@@ -41,7 +41,7 @@ func exactModel(t *testing.T) *classifier.Model {
 	for c := 0; c < l.Out; c++ {
 		l.W[c*l.Out+c] = 1
 	}
-	return classifier.New(&cfg, p, data.Stats{Std: [3]float32{1, 1, 1}}, data.DefaultClasses())
+	return classifier.New(&cfg, p, data.Stats{Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}}, data.DefaultClasses())
 }
 
 func randomModel(t *testing.T) *classifier.Model {
@@ -52,7 +52,7 @@ func randomModel(t *testing.T) *classifier.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return classifier.New(&cfg, p, data.Stats{Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.25, 0.25, 0.25}}, data.DefaultClasses())
+	return classifier.New(&cfg, p, data.Stats{Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.25, 0.25, 0.25}}, data.DefaultClasses())
 }
 
 func save(t *testing.T, m *classifier.Model) string {
@@ -104,7 +104,7 @@ func folder(t *testing.T, classes []int, n int) (string, *data.Dataset) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "imgs")
 	names := data.DefaultClasses()
-	want := &data.Dataset{Classes: names}
+	want := &data.Dataset{Geometry: data.CIFARGeometry, Classes: names}
 	for _, c := range classes { // ReadDir order: sorted by name
 		for i := range n {
 			img := labelled(c, i)

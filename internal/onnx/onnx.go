@@ -32,7 +32,6 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
 	"github.com/lepton-cli/lepton/internal/classifier"
-	"github.com/lepton-cli/lepton/internal/data"
 )
 
 // Versions written.
@@ -92,8 +91,9 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("model has no layers")
 	}
-	if spec.Input != data.ImageSize || layers[0].In != data.ImageSize {
-		return nil, fmt.Errorf("model input is %d values, want %d (32x32 RGB)", layers[0].In, data.ImageSize)
+	channels := m.Stats.Channels()
+	if layers[0].In != spec.Input || spec.Input%channels != 0 {
+		return nil, fmt.Errorf("model input is %d values, want %d in %d channel planes", layers[0].In, spec.Input, channels)
 	}
 	if len(m.Classes) != layers[len(layers)-1].Out {
 		return nil, fmt.Errorf("%d class names for %d outputs", len(m.Classes), layers[len(layers)-1].Out)
@@ -106,8 +106,8 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 	g := &onnx.GraphProto{Name: "lepton_mlp"}
 	x := Input
 	if !opts.Fold {
-		mean, std := make([]float32, data.ImageSize), make([]float32, data.ImageSize)
-		plane := data.ImageSize / data.Channels
+		mean, std := make([]float32, spec.Input), make([]float32, spec.Input)
+		plane := spec.Input / channels
 		for j := range mean {
 			c := j / plane
 			mean[j], std[j] = m.Stats.Mean[c], m.Stats.Std[c]
@@ -116,8 +116,8 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 			}
 		}
 		g.Initializer = append(g.Initializer,
-			initializer("normalize.mean", []int64{data.ImageSize}, mean),
-			initializer("normalize.std", []int64{data.ImageSize}, std))
+			initializer("normalize.mean", []int64{int64(spec.Input)}, mean),
+			initializer("normalize.std", []int64{int64(spec.Input)}, std))
 		g.Node = append(g.Node,
 			&onnx.NodeProto{Name: "normalize.sub", OpType: "Sub", Input: []string{Input, "normalize.mean"}, Output: []string{"normalize.centered"}},
 			&onnx.NodeProto{Name: "normalize.div", OpType: "Div", Input: []string{"normalize.centered", "normalize.std"}, Output: []string{"normalize.out"}})
@@ -152,7 +152,7 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 		Attribute: []*onnx.AttributeProto{intAttr("axis", 1)},
 	})
 	classes := int64(len(m.Classes))
-	g.Input = []*onnx.ValueInfoProto{valueInfo(Input, data.ImageSize,
+	g.Input = []*onnx.ValueInfoProto{valueInfo(Input, int64(spec.Input),
 		"raw pixels scaled to [0,1] (byte/255), CIFAR-10 planar order: 1024 red (row-major 32x32), 1024 green, 1024 blue")}
 	g.Output = []*onnx.ValueInfoProto{
 		valueInfo(Probabilities, classes, "softmax of the logits; classes in the order of metadata_props[\"classes\"]"),
@@ -231,14 +231,15 @@ func linearWeights(m *classifier.Model, i int, fold bool) (w, b []float32) {
 		copy(b, l.B)
 		return w, b
 	}
-	var mean, std [data.Channels]float64
-	for c := range data.Channels {
+	channels := m.Stats.Channels()
+	mean, std := make([]float64, channels), make([]float64, channels)
+	for c := range channels {
 		mean[c], std[c] = float64(m.Stats.Mean[c]), float64(m.Stats.Std[c])
 		if std[c] == 0 {
 			std[c] = 1 // as data.Stats.Normalize does
 		}
 	}
-	plane := data.ImageSize / data.Channels
+	plane := l.In / channels
 	for o := 0; o < l.Out; o++ {
 		shift := float64(l.B[o])
 		for j := 0; j < l.In; j++ {

@@ -56,7 +56,7 @@ func testModelBN(t *testing.T, act string, hidden []int, seed uint64, bn bool) *
 			l.BN.RunningVar[j] = float32(0.2 + rng.Float64())
 		}
 	}
-	stats := data.Stats{Mean: [3]float32{0.4914, 0.4822, 0.4465}, Std: [3]float32{0.2470, 0.2435, 0.2616}}
+	stats := data.Stats{Mean: []float32{0.4914, 0.4822, 0.4465}, Std: []float32{0.2470, 0.2435, 0.2616}}
 	return classifier.New(&cfg, p, stats, data.DefaultClasses())
 }
 
@@ -65,7 +65,7 @@ func images(n int, seed uint64) [][]byte {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	out := make([][]byte, n)
 	for i := range out {
-		out[i] = make([]byte, data.ImageSize)
+		out[i] = make([]byte, data.CIFARGeometry.Size())
 		for j := range out[i] {
 			out[i][j] = byte(rng.IntN(256))
 		}
@@ -102,13 +102,13 @@ func runONNX(t *testing.T, b []byte, imgs [][]byte) (logits, probs []float32) {
 		}
 		return get(op)
 	}
-	x := make([]float32, 0, len(imgs)*data.ImageSize)
+	x := make([]float32, 0, len(imgs)*data.CIFARGeometry.Size())
 	for _, img := range imgs {
 		for _, v := range img {
 			x = append(x, float32(v)/255)
 		}
 	}
-	out, err := mdl.Run(gonnx.Tensors{Input: tensor.New(tensor.WithShape(len(imgs), data.ImageSize), tensor.WithBacking(x))})
+	out, err := mdl.Run(gonnx.Tensors{Input: tensor.New(tensor.WithShape(len(imgs), data.CIFARGeometry.Size()), tensor.WithBacking(x))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func exactModel(t testing.TB) *classifier.Model {
 	for c := 0; c < l.Out; c++ {
 		l.W[c*l.Out+c] = 1 // input pixel c -> class c
 	}
-	return classifier.New(&cfg, p, data.Stats{Std: [3]float32{1, 1, 1}}, data.DefaultClasses())
+	return classifier.New(&cfg, p, data.Stats{Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}}, data.DefaultClasses())
 }
 
 // randomModel is a small MLP with random weights.
@@ -61,7 +61,7 @@ func randomModel(t testing.TB) *classifier.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := data.Stats{Mean: [3]float32{0.49, 0.48, 0.45}, Std: [3]float32{0.25, 0.24, 0.26}}
+	stats := data.Stats{Mean: []float32{0.49, 0.48, 0.45}, Std: []float32{0.25, 0.24, 0.26}}
 	return classifier.New(&cfg, p, stats, data.DefaultClasses())
 }
 
@@ -362,7 +362,7 @@ func BenchmarkPredictPNG(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := classifier.New(&cfg, p, data.Stats{Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.25, 0.25, 0.25}}, data.DefaultClasses())
+	m := classifier.New(&cfg, p, data.Stats{Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.25, 0.25, 0.25}}, data.DefaultClasses())
 	defer m.Close()
 	b.ResetTimer()
 	for range b.N {

@@ -150,8 +150,8 @@ func loadSplits(cfg *config.Config, dataDir string) (*splits, error) {
 	if len(all.Classes) != cfg.Model.Classes {
 		return nil, fmt.Errorf("model.classes is %d but the data has %d classes", cfg.Model.Classes, len(all.Classes))
 	}
-	if cfg.Model.Input != data.ImageSize {
-		return nil, fmt.Errorf("model.input is %d but the images have %d values", cfg.Model.Input, data.ImageSize)
+	if size := all.Geometry.Size(); cfg.Model.Input != size {
+		return nil, fmt.Errorf("model.input is %d but the %s images have %d values", cfg.Model.Input, all.Geometry, size)
 	}
 	trIdx, valIdx := data.StratifiedSplit(all.Labels, cfg.Data.ValSplit, cfg.Seed)
 	// The splits are copies: the full set is dropped when this returns.
