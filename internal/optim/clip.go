@@ -1,6 +1,10 @@
 package optim
 
-import "math"
+import (
+	"errors"
+	"fmt"
+	"math"
+)
 
 // GlobalNorm returns the L2 norm of all the values of grads taken together,
 // accumulated in float64.
@@ -23,16 +27,25 @@ func GlobalNorm(grads [][]float32) float64 {
 	return math.Sqrt(s0 + s1 + s2 + s3)
 }
 
+// ErrNonFinite is returned by ClipGlobalNorm for gradients whose norm is
+// NaN or infinite (some gradient value is).
+var ErrNonFinite = errors.New("gradient norm is not finite")
+
 // ClipGlobalNorm scales all grads in place by a common factor so that their
 // global L2 norm (GlobalNorm) is at most maxNorm, like PyTorch's
-// torch.nn.utils.clip_grad_norm_, and returns the norm before clipping. It
-// changes nothing if maxNorm <= 0, if the norm is already at most maxNorm,
-// or if the norm is not finite (NaN or Inf: the caller should check the
-// returned norm and skip such a step).
-func ClipGlobalNorm(grads [][]float32, maxNorm float64) (norm float64) {
+// torch.nn.utils.clip_grad_norm_ with error_if_nonfinite, and returns the
+// norm before clipping. It changes nothing if maxNorm <= 0 or if the norm
+// is already at most maxNorm. A NaN or infinite norm changes nothing and is
+// an error wrapping ErrNonFinite: such a step must not be applied (scaling
+// would spread the NaN to every value, and skipping the clip would apply
+// it as it is).
+func ClipGlobalNorm(grads [][]float32, maxNorm float64) (norm float64, err error) {
 	norm = GlobalNorm(grads)
-	if !(maxNorm > 0) || !(norm > maxNorm) || math.IsInf(norm, 0) {
-		return norm
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return norm, fmt.Errorf("%w: %v", ErrNonFinite, norm)
+	}
+	if !(maxNorm > 0) || !(norm > maxNorm) {
+		return norm, nil
 	}
 	// Rounding the factor and each scaled value to float32 can raise a
 	// value by a relative 2^-23 at most; shrinking the factor by 2^-21 keeps
@@ -43,5 +56,5 @@ func ClipGlobalNorm(grads [][]float32, maxNorm float64) (norm float64) {
 			g[j] *= scale
 		}
 	}
-	return norm
+	return norm, nil
 }

@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -208,7 +209,10 @@ func TestClipGlobalNorm(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			orig := clone(tc.grads)
 			before := GlobalNorm(tc.grads)
-			got := ClipGlobalNorm(tc.grads, tc.maxNorm)
+			got, err := ClipGlobalNorm(tc.grads, tc.maxNorm)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got != before || (tc.norm >= 0 && !near(got, tc.norm)) {
 				t.Fatalf("returned norm %v, want %v (norm before %v)", got, tc.norm, before)
 			}
@@ -249,23 +253,43 @@ func TestClipGlobalNormBound(t *testing.T) {
 	for i := range 300 {
 		g := randomGrads(uint64(i), []int{1 + r.IntN(300), 1 + r.IntN(7)}, float32(r.Float64()*100))
 		maxNorm := r.Float64() * GlobalNorm(g)
-		ClipGlobalNorm(g, maxNorm)
+		if _, err := ClipGlobalNorm(g, maxNorm); err != nil {
+			t.Fatal(err)
+		}
 		if after := GlobalNorm(g); after > maxNorm {
 			t.Fatalf("case %d: clipped norm %v exceeds %v", i, after, maxNorm)
 		}
 	}
 }
 
+// TestClipGlobalNormNonFinite checks that gradients holding NaN or ±Inf
+// are an error and left as they are, with clipping on or off (the loop then
+// stops instead of applying them).
 func TestClipGlobalNormNonFinite(t *testing.T) {
-	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
-		g := [][]float32{{1, bad}}
-		norm := ClipGlobalNorm(g, 1)
-		if !math.IsNaN(norm) && !math.IsInf(norm, 0) {
-			t.Fatalf("norm of %v = %v, want non-finite", g, norm)
-		}
-		if g[0][0] != 1 {
-			t.Fatalf("non-finite gradients were scaled: %v", g)
-		}
+	tests := []struct {
+		name    string
+		bad     float32
+		maxNorm float64
+	}{
+		{name: "NaN", bad: float32(math.NaN()), maxNorm: 1},
+		{name: "+Inf", bad: float32(math.Inf(1)), maxNorm: 1},
+		{name: "-Inf", bad: float32(math.Inf(-1)), maxNorm: 1},
+		{name: "NaN, huge bound", bad: float32(math.NaN()), maxNorm: 1e30},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := [][]float32{{1, tc.bad}, {2}}
+			norm, err := ClipGlobalNorm(g, tc.maxNorm)
+			if !errors.Is(err, ErrNonFinite) {
+				t.Fatalf("error %v, want ErrNonFinite", err)
+			}
+			if !math.IsNaN(norm) && !math.IsInf(norm, 0) {
+				t.Fatalf("norm of %v = %v, want non-finite", g, norm)
+			}
+			if g[0][0] != 1 || g[1][0] != 2 {
+				t.Fatalf("non-finite gradients were scaled: %v", g)
+			}
+		})
 	}
 }
 

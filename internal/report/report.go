@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
+	"github.com/lepton-cli/lepton/internal/jsonfloat"
 	"github.com/lepton-cli/lepton/internal/metrics"
 	"github.com/lepton-cli/lepton/internal/rundir"
 	"github.com/lepton-cli/lepton/internal/train"
@@ -20,12 +21,16 @@ const (
 	StatusFinished    = "finished"
 	StatusInterrupted = "interrupted"
 	StatusFailed      = "failed"
+	// StatusDiverged: training stopped at a non-finite loss, gradient norm
+	// or parameter (Error says where); the checkpoints hold the last good
+	// state.
+	StatusDiverged = "diverged"
 )
 
 // Report is the content of report.json.
 type Report struct {
 	Name            string               `json:"name"`
-	Status          string               `json:"status"` // finished, interrupted or failed
+	Status          string               `json:"status"` // finished, interrupted, failed or diverged
 	Error           string               `json:"error,omitempty"`
 	Test            metrics.Report       `json:"test"`
 	TestLoss        float64              `json:"test_loss"`
@@ -40,6 +45,41 @@ type Report struct {
 	History         []train.EpochMetrics `json:"history"`
 	Checkpoint      string               `json:"checkpoint"`
 	StoppedEarly    bool                 `json:"stopped_early"`
+}
+
+// reportJSON is Report's JSON form: its own float fields are jsonfloat
+// values, so NaN and ±Inf are written as "NaN", "+Inf" and "-Inf" (as in
+// checkpoints' metadata) instead of making the report unwritable; the
+// history's entries encode themselves the same way. The outer fields
+// shadow the embedded ones of the same name.
+type reportJSON struct {
+	plainReport
+	TestLoss        jsonfloat.Float `json:"test_loss"`
+	BestValAcc      jsonfloat.Float `json:"best_val_acc"`
+	TrainSeconds    jsonfloat.Float `json:"train_seconds"`
+	SecondsPerEpoch jsonfloat.Float `json:"seconds_per_epoch"`
+}
+
+// plainReport is Report without its methods.
+type plainReport Report
+
+// MarshalJSON implements json.Marshaler.
+func (r Report) MarshalJSON() ([]byte, error) {
+	return json.Marshal(reportJSON{plainReport: plainReport(r), TestLoss: jsonfloat.Float(r.TestLoss),
+		BestValAcc: jsonfloat.Float(r.BestValAcc), TrainSeconds: jsonfloat.Float(r.TrainSeconds),
+		SecondsPerEpoch: jsonfloat.Float(r.SecondsPerEpoch)})
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *Report) UnmarshalJSON(b []byte) error {
+	var j reportJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = Report(j.plainReport)
+	r.TestLoss, r.BestValAcc = float64(j.TestLoss), float64(j.BestValAcc)
+	r.TrainSeconds, r.SecondsPerEpoch = float64(j.TrainSeconds), float64(j.SecondsPerEpoch)
+	return nil
 }
 
 // Fill copies a training loop's progress into the report: epochs, the best

@@ -31,13 +31,14 @@ import (
 	"github.com/lepton-cli/lepton/internal/train"
 )
 
-// Run statuses. Finished, Interrupted and Failed come from report.json's
+// Run statuses. Finished, Interrupted, Failed and Diverged come from report.json's
 // "status" field (a report without one is Finished); the others describe
 // a run directory without report.json.
 const (
 	Finished    = "finished"
 	Interrupted = "interrupted"
 	Failed      = "failed"
+	Diverged    = "diverged"   // training stopped at a NaN or infinite loss, gradient or weight
 	Running     = "running"    // no report.json, and .lock names a live process
 	Incomplete  = "incomplete" // no report.json, and no live training process
 	Unreadable  = "unreadable" // report.json or metrics.csv cannot be parsed
@@ -151,7 +152,14 @@ func Read(dir string) (*Run, error) {
 	return r, nil
 }
 
-func ptr(v float64) *float64 { return &v }
+// ptr returns a pointer to v, or nil (unknown: "-", null, empty) when v is
+// NaN or infinite, which no column of a run table can mean.
+func ptr(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
 
 // configName returns the name key of a run's config.yaml, or "".
 func configName(path string) string {
@@ -180,6 +188,9 @@ func List(parent string) (runs []Run, warnings []error, err error) {
 		return nil, nil, fmt.Errorf("list runs: %w", err)
 	}
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // hidden: a run directory being created (atomicfile.Mkdir), or not lepton's
+		}
 		dir := filepath.Join(parent, e.Name())
 		if info, err := os.Stat(dir); err != nil || !info.IsDir() || !IsRun(dir) {
 			continue

@@ -9,6 +9,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
+	"github.com/lepton-cli/lepton/internal/failpoint"
 	"github.com/lepton-cli/lepton/internal/plot"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
@@ -72,6 +73,11 @@ func (p *Progress) TrainEnd(*Loop, error) error {
 // Checkpointer writes the run's last checkpoint (with the optimizer state,
 // resumable) after every epoch and every Every optimizer steps, and its best
 // checkpoint (weights only) whenever an epoch is the best so far.
+//
+// At an epoch's end last is written before best, and last's training state
+// records the best epoch: a crash between the two leaves a best checkpoint
+// older than last says, which a resume rebuilds from last (whose weights
+// are that epoch's) with SaveBest.
 type Checkpointer struct {
 	Hooks
 	Dir   string // run directory
@@ -95,12 +101,9 @@ func (c *Checkpointer) EpochEnd(l *Loop, ev EpochEvent) error {
 	if err := checkpoint.Save(rundir.Last(c.Dir), ck); err != nil {
 		return fmt.Errorf("save last checkpoint: %w", err)
 	}
+	failpoint.Hit(failpoint.CheckpointLastSaved)
 	if ev.Best {
-		best := *ck
-		best.Tensors = weightsOnly(ck.Tensors)
-		if err := checkpoint.Save(rundir.Best(c.Dir), &best); err != nil {
-			return fmt.Errorf("save best checkpoint: %w", err)
-		}
+		return saveBest(c.Dir, ck)
 	}
 	return nil
 }
@@ -113,6 +116,30 @@ func (c *Checkpointer) SaveLast(l *Loop) error {
 	}
 	if err := checkpoint.Save(rundir.Last(c.Dir), ck); err != nil {
 		return fmt.Errorf("save last checkpoint: %w", err)
+	}
+	return nil
+}
+
+// SaveBest writes the loop's current weights to checkpoints/best.safetensors,
+// as EpochEnd does for a best epoch. A resume calls it to rebuild a best
+// checkpoint that a crash kept from being written; the loop must be at the
+// end of its best epoch.
+func (c *Checkpointer) SaveBest(l *Loop) error {
+	if l.EpochStep != 0 || l.BestEpoch != l.Epoch {
+		return fmt.Errorf("save best checkpoint: the loop is at epoch %d step %d, not at the end of its best epoch %d", l.Epoch, l.EpochStep, l.BestEpoch)
+	}
+	ck, err := Snapshot(l)
+	if err != nil {
+		return err
+	}
+	return saveBest(c.Dir, ck)
+}
+
+func saveBest(dir string, ck *checkpoint.Checkpoint) error {
+	best := *ck
+	best.Tensors = weightsOnly(ck.Tensors)
+	if err := checkpoint.Save(rundir.Best(dir), &best); err != nil {
+		return fmt.Errorf("save best checkpoint: %w", err)
 	}
 	return nil
 }

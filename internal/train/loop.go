@@ -6,7 +6,9 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -112,8 +114,10 @@ func NewLoop(cfg *config.Config, m *classifier.Model, train, val *data.Dataset) 
 	if err != nil {
 		return nil, err
 	}
-	sched, err := schedule.New(cfg.Train.Schedule.Settings(), cfg.Train.Optimizer.LR,
-		stepsPerEpoch(train.Len(), cfg.Train.BatchSize), cfg.Train.Epochs)
+	// The schedule counts the steps that run: a final batch of one example
+	// skipped under batch norm is no step.
+	_, steps := epochSteps(train.Len(), cfg.Train.BatchSize, m.Spec.BatchNorm)
+	sched, err := schedule.New(cfg.Train.Schedule.Settings(), cfg.Train.Optimizer.LR, steps, cfg.Train.Epochs)
 	if err != nil {
 		return nil, fmt.Errorf("train.schedule: %w", err)
 	}
@@ -125,7 +129,34 @@ func NewLoop(cfg *config.Config, m *classifier.Model, train, val *data.Dataset) 
 	return l, nil
 }
 
-func stepsPerEpoch(n, batch int) int { return (n + batch - 1) / batch }
+// epochSteps returns the number of batches of an epoch over n examples and
+// how many of them are optimizer steps: under batch norm a final batch of
+// one example is skipped (its batch statistics are undefined).
+func epochSteps(n, batch int, batchNorm bool) (batches, steps int) {
+	batches = (n + batch - 1) / batch
+	steps = batches
+	if batchNorm && n%batch == 1 {
+		steps--
+	}
+	return batches, steps
+}
+
+// ErrDiverged is wrapped by Fit's error when training stops because a loss,
+// the gradient norm or a parameter is no longer finite (NaN or ±Inf). The
+// step that produced it is not applied, and nothing is saved after it.
+var ErrDiverged = errors.New("training diverged")
+
+// diverged returns the error for a non-finite value met at step (1-based)
+// of epoch; step 0 means after the epoch's steps.
+func diverged(epoch, step int, what string) error {
+	at := fmt.Sprintf("epoch %d step %d", epoch, step)
+	if step == 0 {
+		at = fmt.Sprintf("epoch %d", epoch)
+	}
+	return fmt.Errorf("%s: %w: %s", at, ErrDiverged, what)
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // monitor returns the metric that decides the best epoch: early stopping's
 // monitored metric when enabled, else validation accuracy.
@@ -182,7 +213,7 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 	epoch := l.Epoch + 1
 	order := data.EpochOrder(l.Train.Len(), cfg.Seed, epoch)
 	batch := cfg.Train.BatchSize
-	steps := stepsPerEpoch(len(order), batch)
+	_, steps := epochSteps(len(order), batch, l.Model.Spec.BatchNorm)
 	classes := l.Model.Spec.Classes
 	params := l.Model.Params.Slices()
 	aug := cfg.Data.Augment.Settings()
@@ -237,20 +268,28 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 		if err := net.Run(); err != nil {
 			return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
 		}
+		// A non-finite loss or gradient norm stops training before the
+		// step is applied (Keras' TerminateOnNaN; PyTorch's
+		// clip_grad_norm_ with error_if_nonfinite).
+		loss, err := net.Loss()
+		if err != nil {
+			return err
+		}
+		if !finite(float64(loss)) {
+			return diverged(epoch, s+1, fmt.Sprintf("the training loss is %v", loss))
+		}
 		grads, err := net.Grads()
 		if err != nil {
 			return err
 		}
 		if cfg.Train.GradClip > 0 {
-			optim.ClipGlobalNorm(grads, cfg.Train.GradClip)
+			if norm, err := optim.ClipGlobalNorm(grads, cfg.Train.GradClip); err != nil {
+				return diverged(epoch, s+1, fmt.Sprintf("the gradient norm is %v", norm))
+			}
 		}
 		lr := l.Sched.LR(l.GlobalStep)
 		l.Opt.Step(params, grads, lr)
 		l.lastLR = lr
-		loss, err := net.Loss()
-		if err != nil {
-			return err
-		}
 		logits, err := net.Logits()
 		if err != nil {
 			return err
@@ -285,6 +324,9 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 			return fmt.Errorf("validate epoch %d: %w", epoch, err)
 		}
 		m.ValLoss, m.ValAcc = res.Loss, res.Report.Accuracy
+		if !finite(m.ValLoss) {
+			return diverged(epoch, 0, fmt.Sprintf("the validation loss is %v", m.ValLoss))
+		}
 	}
 	m.Seconds = time.Since(start).Seconds()
 	l.Epoch, l.EpochStep = epoch, 0
