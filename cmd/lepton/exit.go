@@ -56,7 +56,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.Is(err, run.ErrIncompatible):
 		return exitUsage
-	case errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion), errors.As(err, &ckErr):
+	case errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion), errors.As(err, &ckErr),
+		errors.Is(err, run.ErrNoCheckpoint):
 		return exitCheckpoint
 	case errors.Is(err, data.ErrNoData), errors.Is(err, data.ErrInvalid):
 		return exitData

@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/engine"
 	"github.com/lepton-cli/lepton/internal/run"
-	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
 // trainOptions are the flags of "lepton train".
@@ -109,7 +106,10 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 			return usageError{fmt.Errorf("--resume continues its own run directory: drop --out and --force")}
 		}
 		if file == "" {
-			file = filepath.Join(resumeDir(opts.Resume), rundir.ConfigFile)
+			var err error
+			if file, err = run.ConfigFile(opts.Resume); err != nil {
+				return err
+			}
 		}
 	}
 	cfg, err := loadConfig(s, file, opts.flagSets())
@@ -139,12 +139,4 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 	}
 	_, err = fmt.Fprintln(s.Out, dir)
 	return err
-}
-
-// resumeDir is the run directory of a --resume argument.
-func resumeDir(arg string) string {
-	if strings.HasSuffix(arg, ".safetensors") {
-		return filepath.Dir(filepath.Dir(arg))
-	}
-	return arg
 }

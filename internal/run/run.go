@@ -15,14 +15,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
+	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/failpoint"
 	"github.com/lepton-cli/lepton/internal/model"
 	"github.com/lepton-cli/lepton/internal/plot"
 	"github.com/lepton-cli/lepton/internal/report"
@@ -61,11 +64,16 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 	opts = opts.withDefaults()
 	cfg := opts.Config
 
-	// 1. A resumed run: its directory (locked), checkpoint and model.
+	// 1. A resumed run: its directory (locked), checkpoint, model and
+	// position. A finished run has nothing to do but say so.
 	res, err := openResume(&opts)
 	defer res.release()
 	if err != nil {
 		return res.dir, err
+	}
+	if res.finished != "" {
+		fmt.Fprintln(opts.Stderr, res.finished)
+		return res.dir, nil
 	}
 
 	// 2. The data, after the resume checks (which fail fast) and before a
@@ -75,7 +83,8 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 		return res.dir, err
 	}
 
-	// 3. A new run: its directory (locked) and freshly initialised model.
+	// 3. A new run: its directory (locked, config.yaml in it from the
+	// start) and freshly initialised model.
 	m, dir := res.model, res.dir
 	if res.ck == nil {
 		var lock *rundir.Lock
@@ -87,9 +96,6 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 			return dir, err
 		}
 	}
-	if err := writeConfig(dir, cfg); err != nil {
-		return dir, err
-	}
 
 	// 4. The loop, restored to the checkpoint's state when resuming.
 	loop, err := train.NewLoop(cfg, m, sp.train, sp.val)
@@ -97,11 +103,11 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 		return dir, err
 	}
 	defer loop.Close()
+	ckpt := &train.Checkpointer{Dir: dir, Every: cfg.Train.CheckpointEvery}
 	if res.ck != nil {
-		if err := loop.Restore(res.ck); err != nil {
-			return dir, fmt.Errorf("resume from %s: %w", opts.Resume, err)
+		if err := restore(opts, dir, loop, ckpt, res); err != nil {
+			return dir, err
 		}
-		train.RestoreSeconds(filepath.Join(dir, rundir.MetricsFile), loop.History)
 	}
 	rep := &report.Report{
 		Name: cfg.Name, TrainImages: sp.train.Len(), ValImages: sp.val.Len(),
@@ -110,7 +116,6 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 	announce(opts, loop, rep, dir, res.ck != nil)
 
 	// 5. Training, with the listeners that write the run's files.
-	ckpt := &train.Checkpointer{Dir: dir, Every: cfg.Train.CheckpointEvery}
 	listeners := []train.Listener{&train.MetricsCSV{Path: filepath.Join(dir, rundir.MetricsFile)}, ckpt,
 		&train.Curves{Path: filepath.Join(dir, rundir.CurvesFile)}}
 	if !opts.Quiet {
@@ -121,9 +126,41 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 		return dir, stopped(ctx, err, dir, loop, ckpt, rep)
 	}
 	rep.Fill(loop)
+	failpoint.Hit(failpoint.TrainingDone)
 
 	// 6. The final model on the test set, the confusion figure, the report.
 	return dir, finish(ctx, opts, dir, loop, sp.test, rep)
+}
+
+// restore sets a resumed run's loop to its checkpoint's state, rebuilds a
+// best checkpoint that a crash kept from being written, and stores the
+// config the run continues with.
+func restore(opts Options, dir string, loop *train.Loop, ckpt *train.Checkpointer, res *resumed) error {
+	if err := loop.Restore(res.ck); err != nil {
+		return fmt.Errorf("resume from %s: %w", opts.Resume, err)
+	}
+	train.RestoreSeconds(filepath.Join(dir, rundir.MetricsFile), loop.History)
+	// A crash between an epoch's last and best writes leaves best older
+	// than the best epoch last records; last then holds that epoch's
+	// weights, and best is written again from it.
+	rebuild, err := checkBest(dir, res.ckPath, train.Position{Epoch: loop.Epoch, EpochStep: loop.EpochStep, BestEpoch: loop.BestEpoch})
+	if err != nil {
+		return err
+	}
+	if rebuild {
+		if !opts.Quiet {
+			fmt.Fprintf(opts.Stderr, "rebuilding %s (epoch %d) from %s: the run stopped between the two writes\n",
+				rundir.Best(dir), loop.BestEpoch, rundir.Last(dir))
+		}
+		if err := ckpt.SaveBest(loop); err != nil {
+			return err
+		}
+	}
+	y, err := opts.Config.YAML()
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, rundir.ConfigFile), y, 0o644)
 }
 
 func (o Options) withDefaults() Options {
@@ -158,24 +195,49 @@ func loadSplits(cfg *config.Config, dataDir string) (*splits, error) {
 	return &splits{train: all.Subset(trIdx), val: all.Subset(valIdx), test: test, classes: all.Classes}, nil
 }
 
-// createDir makes and locks a new run's directory.
+// createDir makes and locks a new run's directory. config.yaml is in it
+// from the moment it exists, so a run killed at any point can be resumed:
+// a directory that does not exist yet is filled aside and renamed into
+// place (atomicfile.Mkdir); an existing one (--out of an empty directory,
+// or --force over a run) gets config.yaml before checkpoints/.
 func createDir(opts Options) (string, *rundir.Lock, error) {
 	cfg := opts.Config
 	dir := opts.OutDir
 	if dir == "" {
 		dir = filepath.Join(cfg.Output.Dir, rundir.DefaultName(cfg.Name, opts.Now()))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	y, err := cfg.YAML()
+	if err != nil {
+		return "", nil, fmt.Errorf("encode config: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return "", nil, fmt.Errorf("create run directory: %w", err)
+	}
+	err = atomicfile.Mkdir(dir, 0o755, func(tmp string) error {
+		if err := rundir.Create(tmp, false, y); err != nil {
+			return err
+		}
+		failpoint.Hit(failpoint.RunDirFilled)
+		return nil
+	})
+	fresh := err == nil
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", nil, fmt.Errorf("create run directory: %w", err)
+	}
+	if fresh {
+		failpoint.Hit(failpoint.RunDirCreated)
 	}
 	lock, err := rundir.Acquire(dir)
 	if err != nil {
 		return "", nil, err
 	}
-	if err := rundir.Create(dir, opts.Force); err != nil {
-		lock.Release()
-		return "", nil, err
+	if !fresh {
+		if err := rundir.Create(dir, opts.Force, y); err != nil {
+			lock.Release()
+			return "", nil, err
+		}
 	}
+	failpoint.Hit(failpoint.RunDirLocked)
 	return dir, lock, nil
 }
 
@@ -187,15 +249,6 @@ func newModel(cfg *config.Config, sp *splits) (*classifier.Model, error) {
 		return nil, err
 	}
 	return classifier.New(cfg, params, data.ComputeStats(sp.train), sp.classes), nil
-}
-
-// writeConfig stores the resolved config as the run's config.yaml.
-func writeConfig(dir string, cfg *config.Config) error {
-	y, err := cfg.YAML()
-	if err != nil {
-		return fmt.Errorf("encode config: %w", err)
-	}
-	return atomicfile.WriteFile(filepath.Join(dir, rundir.ConfigFile), y, 0o644)
 }
 
 // announce says on stderr what is about to be trained.
@@ -212,13 +265,22 @@ func announce(opts Options, loop *train.Loop, rep *report.Report, dir string, re
 }
 
 // stopped records a run that ended before finishing: interrupted (ctx
-// cancelled; the state is saved for a resume) or failed.
+// cancelled; the state is saved for a resume), diverged (a non-finite
+// value; nothing is saved, the checkpoints keep the last good state) or
+// failed.
 func stopped(ctx context.Context, err error, dir string, loop *train.Loop, ckpt *train.Checkpointer, rep *report.Report) error {
 	rep.Status, rep.Error = report.StatusFailed, err.Error()
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		rep.Status, rep.Error = report.StatusInterrupted, ""
 		if serr := ckpt.SaveLast(loop); serr != nil {
 			err = errors.Join(err, serr)
+		}
+	case errors.Is(err, train.ErrDiverged):
+		rep.Status = report.StatusDiverged
+		err = fmt.Errorf("%w; %s", err, lastGood(dir))
+		if _, serr := os.Stat(rundir.Best(dir)); serr != nil {
+			rep.Checkpoint = ""
 		}
 	}
 	rep.Fill(loop)
@@ -226,6 +288,15 @@ func stopped(ctx context.Context, err error, dir string, loop *train.Loop, ckpt 
 		err = errors.Join(err, werr)
 	}
 	return err
+}
+
+// lastGood says which checkpoint holds a diverged run's last good state.
+func lastGood(dir string) string {
+	ck, err := checkpoint.Load(rundir.Last(dir))
+	if err != nil {
+		return "no checkpoint was saved before it"
+	}
+	return fmt.Sprintf("the last good state is in %s (step %d, %d epochs complete)", rundir.Last(dir), ck.Meta.Step, ck.Meta.Epoch)
 }
 
 // finish tests the final checkpoint (best, or last when early stopping

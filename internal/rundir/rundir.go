@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/lepton-cli/lepton/internal/atomicfile"
 )
 
 // Files inside a run directory.
@@ -43,21 +45,31 @@ func Last(dir string) string { return filepath.Join(dir, CheckpointDir, LastFile
 // Best returns the path of a run's best checkpoint.
 func Best(dir string) string { return filepath.Join(dir, CheckpointDir, BestFile) }
 
-// Create makes a run directory and its checkpoints folder. A directory that
-// already holds a run (a config.yaml) is refused unless force is set, in
-// which case its previous run files are removed first.
-func Create(dir string, force bool) error {
+// Create makes dir a new run directory: config (the resolved config) as
+// its config.yaml, written atomically, then an empty checkpoints folder. A
+// directory that already holds a run (a config.yaml) is refused unless
+// force is set, in which case its previous run files are removed first,
+// checkpoints before the config: a crash in between leaves a run without
+// checkpoints (which a resume starts over), never checkpoints without
+// their config.
+func Create(dir string, force bool, config []byte) error {
 	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); err == nil {
 		if !force {
 			return fmt.Errorf("%s: %w", dir, ErrExists)
 		}
-		for _, f := range []string{ConfigFile, MetricsFile, ReportFile, CheckpointDir} {
+		for _, f := range []string{CheckpointDir, ReportFile, MetricsFile} {
 			if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
 				return fmt.Errorf("clear run directory %s: %w", dir, err)
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("check run directory %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create run directory: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, ConfigFile), config, 0o644); err != nil {
+		return fmt.Errorf("write run config: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, CheckpointDir), 0o755); err != nil {
 		return fmt.Errorf("create run directory: %w", err)

@@ -12,22 +12,24 @@ import (
 
 func TestCreateRefusesFinishedRunWithoutForce(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	if err := Create(dir, false); err != nil {
+	if err := Create(dir, false, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, ConfigFile), []byte("x"), 0o644)
 	os.WriteFile(Best(dir), []byte("weights"), 0o644)
-	if err := Create(dir, false); !errors.Is(err, ErrExists) {
+	if err := Create(dir, false, []byte("y")); !errors.Is(err, ErrExists) {
 		t.Fatalf("Create over a run: %v, want ErrExists", err)
 	}
 	if _, err := os.Stat(Best(dir)); err != nil {
 		t.Fatal("refused Create must not remove anything")
 	}
-	if err := Create(dir, true); err != nil {
+	if err := Create(dir, true, []byte("y")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(Best(dir)); !os.IsNotExist(err) {
 		t.Fatalf("forced Create kept the old checkpoint: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, ConfigFile)); string(b) != "y" {
+		t.Fatalf("forced Create left config %q, want the new one", b)
 	}
 }
 
