@@ -31,6 +31,12 @@ func toyDataset(n int, seed uint64) *data.Dataset {
 // of 8) of a small model configured by sets.
 func toyLoop(t *testing.T, sets ...string) *Loop {
 	t.Helper()
+	return toyLoopN(t, 40, sets...)
+}
+
+// toyLoopN is toyLoop with n training images.
+func toyLoopN(t *testing.T, n int, sets ...string) *Loop {
+	t.Helper()
 	base := []string{"seed=3", "model.hidden=[8,8]", "train.epochs=2", "train.batch_size=8", "train.optimizer.lr=0.01"}
 	cfg, err := config.Load(config.LoadOptions{Sets: append(base, sets...)})
 	if err != nil {
@@ -40,7 +46,7 @@ func toyLoop(t *testing.T, sets ...string) *Loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, val := toyDataset(40, 1), toyDataset(20, 2)
+	tr, val := toyDataset(n, 1), toyDataset(20, 2)
 	l, err := NewLoop(cfg, classifier.New(cfg, p, data.ComputeStats(tr), tr.Classes), tr, val)
 	if err != nil {
 		t.Fatal(err)
