@@ -50,7 +50,10 @@ type Report struct {
 	Count int `json:"count"`
 	// Classes holds per-class metrics in class index order.
 	Classes []ClassMetrics `json:"classes"`
-	// MacroAvg is the unweighted mean over all classes.
+	// MacroAvg is the unweighted mean over the classes that occur among the
+	// labels or the predictions, as scikit-learn's classification_report
+	// averages (a class absent from both has no defined metrics and is
+	// left out; Classes still lists it, with zeros).
 	MacroAvg Average `json:"macro_avg"`
 	// WeightedAvg is the mean over classes weighted by support.
 	WeightedAvg Average `json:"weighted_avg"`
@@ -160,6 +163,7 @@ func (a *Accumulator) Report() Report {
 			predicted[j] += c
 		}
 	}
+	present := 0 // classes among the labels or the predictions
 	for i, name := range a.classes {
 		tp := a.confusion[i][i]
 		support := 0
@@ -175,6 +179,10 @@ func (a *Accumulator) Report() Report {
 			Support:   support,
 		}
 		r.Classes[i] = cm
+		if support == 0 && predicted[i] == 0 {
+			continue
+		}
+		present++
 		r.MacroAvg.Precision += cm.Precision
 		r.MacroAvg.Recall += cm.Recall
 		r.MacroAvg.F1 += cm.F1
@@ -183,7 +191,7 @@ func (a *Accumulator) Report() Report {
 		r.WeightedAvg.Recall += w * cm.Recall
 		r.WeightedAvg.F1 += w * cm.F1
 	}
-	r.MacroAvg = scale(r.MacroAvg, n)
+	r.MacroAvg = scale(r.MacroAvg, present)
 	r.WeightedAvg = scale(r.WeightedAvg, a.count)
 	r.MacroAvg.Support, r.WeightedAvg.Support = a.count, a.count
 	return r

@@ -402,3 +402,44 @@ func TestWritersReportErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMacroAverageLeavesOutAbsentClasses follows scikit-learn: the macro
+// average is over the classes among the labels or the predictions
+// (sklearn.metrics.classification_report with labels=None). A class that
+// occurs in neither ("bird", "fish") no longer pulls it towards 0; a class
+// that is only predicted ("fish" in the second case) counts, with
+// precision, recall and F1 0.
+func TestMacroAverageLeavesOutAbsentClasses(t *testing.T) {
+	tests := []struct {
+		name          string
+		classes       []string
+		labels, preds []int
+		p, r, f1      float64
+	}{
+		{name: "the example with an absent fourth class", classes: []string{"cat", "dog", "bird", "fish"},
+			labels: []int{0, 0, 0, 1, 1, 1, 2, 2}, preds: []int{0, 0, 1, 1, 1, 0, 2, 0},
+			p: 13.0 / 18, r: 11.0 / 18, f1: 40.0 / 63},
+		// true: cat cat dog; pred: cat fish dog. cat P 1 R 1/2 F1 2/3; dog
+		// 1 1 1; fish (predicted only) 0 0 0; bird absent.
+		{name: "predicted-only class counts, absent one does not", classes: []string{"cat", "dog", "bird", "fish"},
+			labels: []int{0, 0, 1}, preds: []int{0, 3, 1},
+			p: 2.0 / 3, r: 1.0 / 2, f1: 5.0 / 9},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := NewAccumulator(tc.classes, 1)
+			for i, l := range tc.labels {
+				s := make([]float32, len(tc.classes))
+				s[tc.preds[i]] = 1
+				a.Add(l, s)
+			}
+			m := a.Report().MacroAvg
+			if !near(m.Precision, tc.p) || !near(m.Recall, tc.r) || !near(m.F1, tc.f1) {
+				t.Fatalf("macro P %v R %v F1 %v, want %v %v %v", m.Precision, m.Recall, m.F1, tc.p, tc.r, tc.f1)
+			}
+			if len(a.Report().Classes) != len(tc.classes) {
+				t.Fatal("per-class rows dropped")
+			}
+		})
+	}
+}
