@@ -124,7 +124,10 @@ var keys = []keySpec{
 
 	{key: "train.schedule.name", kind: kindString, def: "constant",
 		doc:   "Learning-rate schedule",
-		rules: []rule{oneOf("constant", "step", "cosine", "one_cycle", "plateau")}},
+		rules: []rule{oneOf("constant", "step", "cosine", "one_cycle", "plateau")},
+		cross: []crossRule{needsValidation("plateau", "train.schedule.monitor", func(c *Config) (bool, string) {
+			return c.Train.Schedule.Name == "plateau", c.Train.Schedule.Monitor
+		})}},
 	{key: "train.schedule.warmup_epochs", kind: kindFloat, def: 0.0,
 		doc:   "Linear warmup length in epochs (cosine)",
 		rules: []rule{floatAtLeast(0)}},
@@ -160,7 +163,10 @@ var keys = []keySpec{
 		rules: []rule{oneOf("val_loss", "val_acc")}},
 
 	{key: "train.early_stopping.enabled", kind: kindBool, def: false,
-		doc: "Stop training when the monitored validation metric stops improving"},
+		doc: "Stop training when the monitored validation metric stops improving",
+		cross: []crossRule{needsValidation("true", "train.early_stopping.monitor", func(c *Config) (bool, string) {
+			return c.Train.EarlyStopping.Enabled, c.Train.EarlyStopping.Monitor
+		})}},
 	{key: "train.early_stopping.monitor", kind: kindString, def: "val_acc",
 		doc:   "Validation metric watched",
 		rules: []rule{oneOf("val_loss", "val_acc")}},
@@ -303,6 +309,25 @@ func nesterovNeedsMomentum() crossRule {
 				return ""
 			}
 			return "true requires train.optimizer.momentum > 0, but it is " + formatValue(o.Momentum)
+		},
+	}
+}
+
+// needsValidation requires a validation split for a setting (value) that
+// watches a validation metric: with data.val_split 0 the metric would stay
+// 0 and still drive it. on reports whether the setting is in force and
+// which metric it watches (its monitor key).
+func needsValidation(value, monitorKey string, on func(*Config) (bool, string)) crossRule {
+	return crossRule{
+		doc:   value + " requires data.val_split > 0 (it watches a validation metric)",
+		other: "data.val_split",
+		check: func(c *Config) string {
+			active, metric := on(c)
+			if !active || c.Data.ValSplit > 0 {
+				return ""
+			}
+			return fmt.Sprintf("%s watches %s (%s), which needs data.val_split > 0, but it is %s",
+				value, monitorKey, metric, formatValue(c.Data.ValSplit))
 		},
 	}
 }

@@ -2,11 +2,14 @@ package run
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lepton-cli/lepton/internal/cifartest"
+	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/report"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
@@ -59,5 +62,18 @@ func TestScheduleLoggedPerEpoch(t *testing.T) {
 		if d := m.LR - want[i]; d > 1e-12 || d < -1e-12 {
 			t.Errorf("epoch %d lr %v, want %v", m.Epoch, m.LR, want[i])
 		}
+	}
+}
+
+// TestValidationMetricsNeedValidationImages: a val_split so small that it
+// leaves no validation image cannot drive early stopping (before, its
+// validation metrics stayed 0 and still stopped the run).
+func TestValidationMetricsNeedValidationImages(t *testing.T) {
+	dataDir := cifartest.Toy(t, 60, 20, 5)
+	cfg := toyConfig(t, "data.val_split=0.001", "train.early_stopping.enabled=true")
+	_, err := Train(context.Background(), Options{Config: cfg, DataDir: dataDir, OutDir: filepath.Join(t.TempDir(), "run"), Quiet: true})
+	var cfgErr *config.Error
+	if !errors.As(err, &cfgErr) || !strings.Contains(err.Error(), "data.val_split: leaves no validation image of 60") {
+		t.Fatalf("Train: %v, want a config error naming data.val_split", err)
 	}
 }

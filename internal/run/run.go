@@ -191,6 +191,10 @@ func loadSplits(cfg *config.Config, dataDir string) (*splits, error) {
 		return nil, fmt.Errorf("model.input is %d but the %s images have %d values", cfg.Model.Input, all.Geometry, size)
 	}
 	trIdx, valIdx := data.StratifiedSplit(all.Labels, cfg.Data.ValSplit, cfg.Seed)
+	if len(valIdx) == 0 && (cfg.Train.EarlyStopping.Enabled || cfg.Train.Schedule.Name == "plateau") {
+		return nil, &config.Error{Key: "data.val_split", Value: fmt.Sprint(cfg.Data.ValSplit),
+			Msg: fmt.Sprintf("leaves no validation image of %d, but early stopping or the plateau schedule watches a validation metric", len(all.Labels))}
+	}
 	// The splits are copies: the full set is dropped when this returns.
 	return &splits{train: all.Subset(trIdx), val: all.Subset(valIdx), test: test, classes: all.Classes}, nil
 }
