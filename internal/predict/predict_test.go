@@ -389,3 +389,30 @@ func randomImage(seed int) []byte {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestNaNModelPrintsValidJSON predicts with a model whose weights are NaN
+// (a diverged run's): every JSON line parses, with "NaN" probabilities and
+// logits, where encoding/json used to fail with "unsupported value: NaN".
+func TestNaNModelPrintsValidJSON(t *testing.T) {
+	m := exactModel(t)
+	m.Params.Layers[0].W[0] = float32(math.NaN())
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.png")
+	writePNG(t, path, cifarImage(3))
+	for _, logits := range []bool{false, true} {
+		var out bytes.Buffer
+		if err := Run(context.Background(), Options{Model: m, Paths: []string{path}, Output: "json", Logits: logits, Stdout: &out}); err != nil {
+			t.Fatalf("predict: %v", err)
+		}
+		if !json.Valid(out.Bytes()) {
+			t.Fatalf("invalid JSON: %s", out.String())
+		}
+		var r Result
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Top) == 0 || !math.IsNaN(r.Top[0].Probability) || (logits && !math.IsNaN(float64(r.Logits[0]))) {
+			t.Fatalf("read back %+v from %s", r, out.String())
+		}
+	}
+}
