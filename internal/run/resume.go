@@ -199,7 +199,7 @@ func finishedNote(dir string, pos train.Position, cfg *config.Config) string {
 	case pos.Stopped:
 		return fmt.Sprintf("run %s is finished: early stopping ended it after epoch %d; nothing to train (to train further, start a new run)", dir, pos.Epoch)
 	case pos.Epoch >= epochs:
-		return fmt.Sprintf("run %s is finished with %d epochs (train.epochs %d); nothing to train (to train further: lepton train --resume %s --epochs N, with N > %d)",
+		return fmt.Sprintf("run %s is finished: epoch %d of train.epochs %d is done; nothing to train (to train further: lepton train --resume %s --epochs N, with N > %d)",
 			dir, pos.Epoch, epochs, dir, pos.Epoch)
 	}
 	return ""

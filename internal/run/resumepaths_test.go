@@ -98,7 +98,7 @@ func TestResumeFinishedRunIsANoOp(t *testing.T) {
 	if err != nil || got != dir {
 		t.Fatalf("resume of a finished run: %q, %v", got, err)
 	}
-	want := "run " + dir + " is finished with 1 epochs (train.epochs 1); nothing to train (to train further: lepton train --resume " + dir + " --epochs N, with N > 1)\n"
+	want := "run " + dir + " is finished: epoch 1 of train.epochs 1 is done; nothing to train (to train further: lepton train --resume " + dir + " --epochs N, with N > 1)\n"
 	if log.String() != want {
 		t.Fatalf("stderr %q\nwant   %q", log.String(), want)
 	}
