@@ -17,12 +17,13 @@ import (
 // toyDataset returns n random images with labels cycling through the classes.
 func toyDataset(n int, seed uint64) *data.Dataset {
 	r := rand.New(rand.NewPCG(seed, 1))
-	d := &data.Dataset{Images: make([]byte, n*data.ImageSize), Labels: make([]uint8, n), Classes: data.DefaultClasses()}
+	g := data.CIFARGeometry
+	d := &data.Dataset{Geometry: g, Images: make([]byte, n*g.Size()), Labels: make([]uint8, n), Classes: data.DefaultClasses()}
 	for i := range d.Images {
 		d.Images[i] = uint8(r.IntN(256))
 	}
 	for i := range d.Labels {
-		d.Labels[i] = uint8(i % data.NumClasses)
+		d.Labels[i] = uint8(i % len(d.Classes))
 	}
 	return d
 }

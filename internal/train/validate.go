@@ -122,6 +122,9 @@ func (l *Loop) checkModel() error {
 		}
 	}
 	s := l.Model.Stats
+	if ch := l.Train.Geometry.Channels; len(s.Mean) != ch || len(s.Std) != ch {
+		return fmt.Errorf("normalization of %d means and %d stds for the data's %d channels", len(s.Mean), len(s.Std), ch)
+	}
 	for c := range s.Mean {
 		if !finite(float64(s.Mean[c])) {
 			return fmt.Errorf("mean[%d] %v is not finite", c, s.Mean[c])

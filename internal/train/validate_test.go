@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -158,5 +159,32 @@ func TestRestoreRejectsEarlyStoppingMismatch(t *testing.T) {
 	}
 	if err := toyLoop(t, es...).Restore(withES); err != nil {
 		t.Fatalf("unaltered checkpoint: %v", err)
+	}
+}
+
+// TestRestoreRejectsBadModel: the model rebuilt from a checkpoint must have
+// finite weights and a usable normalization (std > 0) for the data's
+// channels, and the data's class names.
+func TestRestoreRejectsBadModel(t *testing.T) {
+	ck := snapshotAfter(t, 5)
+	tests := []struct {
+		name   string
+		spoil func(l *Loop)
+		want   string
+	}{
+		{name: "zero std", spoil: func(l *Loop) { l.Model.Stats.Std[1] = 0 }, want: "std[1] 0 is not a finite number > 0"},
+		{name: "NaN mean", spoil: func(l *Loop) { l.Model.Stats.Mean[0] = float32(math.NaN()) }, want: "mean[0] NaN is not finite"},
+		{name: "channels", spoil: func(l *Loop) { l.Model.Stats.Std = l.Model.Stats.Std[:2] }, want: "normalization of 3 means and 2 stds for the data's 3 channels"},
+		{name: "NaN weight", spoil: func(l *Loop) { l.Model.Params.Layers[1].B[0] = float32(math.Inf(1)) }, want: "tensor layers.1.bias holds +Inf"},
+		{name: "classes", spoil: func(l *Loop) { l.Model.Classes = append([]string{"x"}, l.Model.Classes[1:]...) }, want: "differ from the data's"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := toyLoop(t)
+			tc.spoil(l)
+			if err := l.Restore(ck); !errors.Is(err, checkpoint.ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Restore: %v, want ErrCorrupt with %q", err, tc.want)
+			}
+		})
 	}
 }
