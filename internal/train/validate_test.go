@@ -168,9 +168,9 @@ func TestRestoreRejectsEarlyStoppingMismatch(t *testing.T) {
 func TestRestoreRejectsBadModel(t *testing.T) {
 	ck := snapshotAfter(t, 5)
 	tests := []struct {
-		name   string
+		name  string
 		spoil func(l *Loop)
-		want   string
+		want  string
 	}{
 		{name: "zero std", spoil: func(l *Loop) { l.Model.Stats.Std[1] = 0 }, want: "std[1] 0 is not a finite number > 0"},
 		{name: "NaN mean", spoil: func(l *Loop) { l.Model.Stats.Mean[0] = float32(math.NaN()) }, want: "mean[0] NaN is not finite"},
