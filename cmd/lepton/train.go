@@ -61,7 +61,7 @@ key=value, and the explicit flags below.`,
 	f.StringVarP(&opts.ConfigFile, "config", "c", "", "YAML config `file` (defaults apply without one)")
 	f.StringArrayVar(&opts.Sets, "set", nil, "override a config `key=value` (repeatable)")
 	f.StringVar(&opts.Data, "data", "", "CIFAR-10 data `dir` or cifar-10-binary.tar.gz")
-	f.StringVarP(&opts.Out, "out", "o", "", "run `dir` (default <output.dir>/<name>-<UTC timestamp>)")
+	f.StringVarP(&opts.Out, "out", "o", "", "run `dir` (default <output.dir>/<name>-<UTC timestamp>-<random suffix>)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite a run already in --out")
 	f.StringVar(&opts.Resume, "resume", "", "continue the run in `dir` (or from a checkpoint file in it) exactly where it stopped")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress bar or per-epoch lines")
