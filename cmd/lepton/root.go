@@ -87,6 +87,7 @@ drawn only when stderr is a terminal.`,
 		newRunsCmd(s, nil),
 		newReportCmd(s, nil),
 		newExportCmd(s, nil),
+		newSweepCmd(s, nil),
 		newCompletionCmd(s),
 	)
 	return root

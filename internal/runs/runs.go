@@ -68,6 +68,12 @@ type Run struct {
 	History []train.EpochMetrics `json:"-"`
 	// Report is report.json, nil when the run has none.
 	Report *report.Report `json:"-"`
+
+	// Params holds the config keys loaded by LoadParams (hyperparameter
+	// columns), as JSON values; ParamTexts the same in YAML flow syntax.
+	// A key missing from the run's config.yaml is absent.
+	Params     map[string]any    `json:"params,omitempty"`
+	ParamTexts map[string]string `json:"-"`
 }
 
 // IsRun reports whether dir looks like a run directory: it holds a
@@ -211,6 +217,9 @@ func List(parent string) (runs []Run, warnings []error, err error) {
 // ties are broken by name.
 func Sort(runs []Run, column string, reverse bool) error {
 	key, ok := sortKeys[column]
+	if !ok && strings.Contains(column, ".") {
+		key, ok = paramSortKey(column), true
+	}
 	if !ok {
 		return fmt.Errorf("--sort %q: want one of %s", column, strings.Join(Columns, ", "))
 	}
@@ -256,9 +265,17 @@ func cmpKeys(a, b sortKey, reverse bool) int {
 	var c int
 	switch av := a.(type) {
 	case string:
-		c = strings.Compare(av, b.(string))
+		bs, ok := b.(string)
+		if !ok { // a param column mixing numbers and text: numbers first
+			return 1
+		}
+		c = strings.Compare(av, bs)
 	case float64:
-		c = cmp.Compare(av, b.(float64))
+		bf, ok := b.(float64)
+		if !ok {
+			return -1
+		}
+		c = cmp.Compare(av, bf)
 	}
 	if reverse {
 		c = -c
@@ -270,10 +287,17 @@ func cmpKeys(a, b sortKey, reverse bool) int {
 // json (an array of objects, also holding dir and best_epoch) or csv (the
 // Columns then dir).
 func Write(w io.Writer, runs []Run, format string) error {
+	return WriteColumns(w, runs, format, nil)
+}
+
+// WriteColumns is Write with a column per config key of params (loaded by
+// LoadParams) after the config column; in JSON they are the "params"
+// object.
+func WriteColumns(w io.Writer, runs []Run, format string, params []string) error {
 	var err error
 	switch format {
 	case "", "text":
-		err = writeText(w, runs)
+		err = writeText(w, runs, params)
 	case "json":
 		if runs == nil {
 			runs = []Run{}
@@ -284,9 +308,9 @@ func Write(w io.Writer, runs []Run, format string) error {
 			_, err = w.Write(append(b, '\n'))
 		}
 	case "csv":
-		err = writeCSV(w, runs)
+		err = writeCSV(w, runs, params)
 	case "markdown":
-		err = writeMarkdown(w, runs)
+		err = writeMarkdown(w, runs, params)
 	default:
 		return fmt.Errorf("--output %q: want one of %s", format, strings.Join(Formats, ", "))
 	}
@@ -296,23 +320,24 @@ func Write(w io.Writer, runs []Run, format string) error {
 	return nil
 }
 
-func writeText(w io.Writer, runs []Run) error {
+func writeText(w io.Writer, runs []Run, params []string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(Columns, "\t"))
+	fmt.Fprintln(tw, strings.Join(header(params), "\t"))
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Name, cmp.Or(r.Config, "-"), r.Epochs,
+		fmt.Fprintf(tw, "%s\t%s\t%s%d\t%s\t%s\t%s\t%s\n", r.Name, cmp.Or(r.Config, "-"), paramCells(r, params, "\t"), r.Epochs,
 			num(r.BestValAcc, 4), num(r.TestAcc, 4), num(r.Minutes, 1), r.Status)
 	}
 	return tw.Flush()
 }
 
 // writeMarkdown writes the table as GitHub Markdown (for docs/results.md).
-func writeMarkdown(w io.Writer, runs []Run) error {
-	if _, err := fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(Columns, " | "), strings.Repeat(" --- |", len(Columns))); err != nil {
+func writeMarkdown(w io.Writer, runs []Run, params []string) error {
+	head := header(params)
+	if _, err := fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat(" --- |", len(head))); err != nil {
 		return err
 	}
 	for _, r := range runs {
-		if _, err := fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s |\n", r.Name, cmp.Or(r.Config, "-"), r.Epochs,
+		if _, err := fmt.Fprintf(w, "| %s | %s | %s%d | %s | %s | %s | %s |\n", r.Name, cmp.Or(r.Config, "-"), paramCells(r, params, " | "), r.Epochs,
 			num(r.BestValAcc, 4), num(r.TestAcc, 4), num(r.Minutes, 1), r.Status); err != nil {
 			return err
 		}
@@ -327,7 +352,7 @@ func num(p *float64, prec int) string {
 	return strconv.FormatFloat(*p, 'f', prec, 64)
 }
 
-func writeCSV(w io.Writer, runs []Run) error {
+func writeCSV(w io.Writer, runs []Run, params []string) error {
 	cw := csv.NewWriter(w)
 	f := func(p *float64) string {
 		if p == nil {
@@ -335,11 +360,15 @@ func writeCSV(w io.Writer, runs []Run) error {
 		}
 		return strconv.FormatFloat(*p, 'f', -1, 64)
 	}
-	if err := cw.Write(append(slices.Clone(Columns), "dir")); err != nil {
+	if err := cw.Write(append(header(params), "dir")); err != nil {
 		return err
 	}
 	for _, r := range runs {
-		row := []string{r.Name, r.Config, strconv.Itoa(r.Epochs), f(r.BestValAcc), f(r.TestAcc), f(r.Minutes), r.Status, r.Dir}
+		row := []string{r.Name, r.Config}
+		for _, k := range params {
+			row = append(row, r.ParamTexts[k])
+		}
+		row = append(row, strconv.Itoa(r.Epochs), f(r.BestValAcc), f(r.TestAcc), f(r.Minutes), r.Status, r.Dir)
 		if err := cw.Write(row); err != nil {
 			return err
 		}
