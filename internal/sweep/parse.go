@@ -80,7 +80,7 @@ func (p parser) fields(n *yaml.Node, prefix string, handlers map[string]func(*ya
 func (p parser) str(n *yaml.Node, key string, out *string) error {
 	n = deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
-		return p.errorf(key, "want a string, got %s", flow(n))
+		return p.errorf(key, "want a string, got %s", shown(n))
 	}
 	*out = n.Value
 	return nil
@@ -90,7 +90,7 @@ func (p parser) str(n *yaml.Node, key string, out *string) error {
 func (p parser) decode(n *yaml.Node, key string, out any, want string) error {
 	n = deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(out) != nil {
-		return p.errorf(key, "%s, got %s", want, flow(n))
+		return p.errorf(key, "%s, got %s", want, shown(n))
 	}
 	return nil
 }
@@ -101,9 +101,12 @@ func (p parser) settings(n *yaml.Node, prefix string, out *[]Setting) error {
 	if isNull(n) {
 		return nil
 	}
-	section := join("set", prefix)
+	section := "set"
+	if prefix != "" {
+		section += "." + prefix
+	}
 	if n.Kind != yaml.MappingNode {
-		return p.errorf(section, "want a mapping of config keys to values, got %s", flow(n))
+		return p.errorf(section, "want a mapping of config keys to values, got %s", shown(n))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key := join(prefix, deref(n.Content[i]).Value)
@@ -129,7 +132,7 @@ func (p parser) parameters(n *yaml.Node, out *[]Parameter) error {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return p.errorf("parameters", "want a mapping of config keys to {values: [...]} or {min, max}, got %s", flow(n))
+		return p.errorf("parameters", "want a mapping of config keys to {values: [...]} or {min, max}, got %s", shown(n))
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key := deref(n.Content[i]).Value
@@ -150,7 +153,7 @@ func (p parser) parameters(n *yaml.Node, out *[]Parameter) error {
 func (p parser) parameter(n *yaml.Node, key, at string) (Parameter, error) {
 	par := Parameter{Key: key}
 	if n == nil || n.Kind != yaml.MappingNode {
-		return par, p.errorf(at, "want {values: [...]} or {min: X, max: Y}, got %s", flow(n))
+		return par, p.errorf(at, "want {values: [...]} or {min: X, max: Y}, got %s", shown(n))
 	}
 	var (
 		values           *yaml.Node
@@ -164,7 +167,7 @@ func (p parser) parameter(n *yaml.Node, key, at string) (Parameter, error) {
 			var x float64
 			if v == nil || v.Kind != yaml.ScalarNode || (v.ShortTag() != "!!int" && v.ShortTag() != "!!float") ||
 				v.Decode(&x) != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-				return p.errorf(at+"."+name, "want a finite number, got %s", flow(v))
+				return p.errorf(at+"."+name, "want a finite number, got %s", shown(v))
 			}
 			*dst, hasRange = &x, true
 			return nil
@@ -174,7 +177,7 @@ func (p parser) parameter(n *yaml.Node, key, at string) (Parameter, error) {
 		return func(v *yaml.Node) error {
 			v = deref(v)
 			if v == nil || v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" || v.Decode(dst) != nil {
-				return p.errorf(at+"."+name, "want true or false, got %s", flow(v))
+				return p.errorf(at+"."+name, "want true or false, got %s", shown(v))
 			}
 			hasLog = hasLog || name == "log"
 			return nil
@@ -194,7 +197,7 @@ func (p parser) parameter(n *yaml.Node, key, at string) (Parameter, error) {
 		return par, p.errorf(at, "give either values or a range (min, max, log, int), not both")
 	case values != nil:
 		if values.Kind != yaml.SequenceNode || len(values.Content) == 0 {
-			return par, p.errorf(at+".values", "want a non-empty list, got %s", flow(values))
+			return par, p.errorf(at+".values", "want a non-empty list, got %s", shown(values))
 		}
 		for _, v := range values.Content {
 			par.Values = append(par.Values, flow(v))
@@ -214,6 +217,15 @@ func (p parser) parameter(n *yaml.Node, key, at string) (Parameter, error) {
 	}
 	par.Range = r
 	return par, nil
+}
+
+// shown renders a YAML value for an error message: strings quoted, the
+// rest as flow does.
+func shown(n *yaml.Node) string {
+	if n = deref(n); n != nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return flow(n)
 }
 
 // flow renders a YAML value on one line in flow syntax ("0.001",

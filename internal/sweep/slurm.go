@@ -131,11 +131,12 @@ echo "lepton $*"
 # of the job, so lepton saves its checkpoint and exits by itself. The
 # time-limit warning reaches this shell only: then pass it on and requeue
 # the task. A second SIGTERM would make lepton exit without saving, so it
-# is sent only when lepton is still running 10 s later.
+# is sent only when lepton is still running TERM_GRACE seconds later.
+TERM_GRACE=10
 trapped= requeue=
 on_term() {
 	trapped=1
-	for _ in $(seq 20); do
+	for _ in $(seq $((2 * TERM_GRACE))); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.5
 	done
