@@ -194,17 +194,19 @@ func runTrial(ctx context.Context, dir string, t Trial, opts LocalOptions, threa
 	})
 	err = cmd.Wait()
 	secs := time.Since(start).Seconds()
+	// The report decides: a trial may finish just as the sweep is
+	// interrupted (and then exit 130 all the same).
 	switch status := rundir.Status(td); {
-	case err == nil && status == "finished":
+	case status == "finished":
 		r, _ := readTrial(td, nil)
 		say("trial %s finished in %.0fs: val_acc %s, val_loss %s, test_acc %s", t.Name(), secs,
 			fmtMetric(r.ValAcc), fmtMetric(r.ValLoss), fmtMetric(r.TestAcc))
 		return trialFinished, ""
-	case ctx.Err() != nil && status == "interrupted":
+	case ctx.Err() != nil && exists(rundir.Last(td)):
 		say("trial %s interrupted after %.0fs: checkpoint saved, it resumes on the next run", t.Name(), secs)
 		return trialInterrupted, ""
 	case ctx.Err() != nil:
-		say("trial %s stopped after %.0fs before it had a checkpoint: it starts over on the next run", t.Name(), secs)
+		say("trial %s stopped after %.0fs before its first checkpoint: it starts over on the next run", t.Name(), secs)
 		return trialInterrupted, ""
 	}
 	var exit *exec.ExitError
@@ -292,4 +294,9 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
