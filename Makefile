@@ -106,3 +106,16 @@ fuzz:
 	$(GO) test ./internal/checkpoint -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/imaging -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+
+# Slurm end-to-end tests (cmd/lepton/slurm_test.go, build tag slurm) on a
+# real single-node cluster of this machine: scripts/slurm-local.sh installs
+# Debian's slurmctld, slurmd, slurm-client and munge when missing, starts
+# the daemons, and stops them afterwards (unless they were already up).
+# Needs LEPTON_DATA_DIR (the real CIFAR-10 data); about a minute.
+.PHONY: test-slurm
+test-slurm:
+	@was_up=; bash scripts/slurm-local.sh is-up && was_up=1; \
+	bash scripts/slurm-local.sh up && eval "$$(bash scripts/slurm-local.sh env)" && \
+	$(GO) vet -tags slurm ./cmd/lepton && \
+	$(GO) test -tags slurm -count=1 -timeout 15m -run '^TestSlurm' -v ./cmd/lepton; rc=$$?; \
+	test -n "$$was_up" || bash scripts/slurm-local.sh down; exit $$rc

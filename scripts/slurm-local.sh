@@ -6,6 +6,7 @@
 #   scripts/slurm-local.sh up      # install if needed, configure, start munged, slurmctld, slurmd
 #   eval "$(scripts/slurm-local.sh env)"   # export SLURM_CONF for sbatch, squeue, scontrol ...
 #   scripts/slurm-local.sh status  # sinfo and the daemons' pids
+#   scripts/slurm-local.sh is-up   # exit 0 when munged, slurmctld and slurmd run
 #   scripts/slurm-local.sh down    # stop exactly the daemons "up" started
 #
 # Everything lives in $LEPTON_SLURM_DIR (default /tmp/lepton-slurm): the
@@ -66,7 +67,9 @@ SlurmUser=$(id -un)
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$STATE/munge.socket
+# cred_expire is also how long a requeued job waits before it starts again
+# (120 s by default): 10 s keeps the pre-emption test short.
+AuthInfo=socket=$STATE/munge.socket,cred_expire=10
 StateSaveLocation=$STATE/ctld
 SlurmdSpoolDir=$STATE/slurmd
 SlurmctldPidFile=$STATE/slurmctld.pid
@@ -178,10 +181,16 @@ status() {
 	SLURM_CONF=$CONF sinfo 2>/dev/null || true
 }
 
+is_up() {
+	local d
+	for d in munged slurmctld slurmd; do alive "$STATE/$d.pid" || return 1; done
+}
+
 case ${1:-} in
 up) up ;;
+is-up) is_up ;;
 down) down ;;
 status) status ;;
 env) echo "export SLURM_CONF=$CONF" ;;
-*) die "usage: $0 up|down|status|env" ;;
+*) die "usage: $0 up|down|status|is-up|env" ;;
 esac
