@@ -46,7 +46,7 @@ colours its output, so NO_COLOR needs no handling).`,
   lepton runs --sort test_acc --reverse
   lepton runs experiments/ --output json | jq -r '.[] | select(.status == "finished") | .dir'
   lepton runs --output csv > runs.csv
-  lepton runs sweeps/run1/trials --columns train.optimizer.lr,model.hidden --sort test_acc --reverse
+  lepton runs sweeps/runs/lr-hidden/trials --columns train.optimizer.lr,model.hidden --sort test_acc --reverse
   lepton runs experiments/ --sort test_acc --reverse --output markdown > docs/results-table.md`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {

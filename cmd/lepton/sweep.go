@@ -54,7 +54,7 @@ limit save a checkpoint and resume when Slurm runs them again.
 
 --executor kubernetes --emit-only writes DIR/sweep-job.yaml, an Indexed Job
 for kubectl apply (--image names an image holding the lepton binary).`,
-		Example: `  lepton sweep sweeps/lr-hidden.yaml --out sweeps/run1 --parallel 2
+		Example: `  lepton sweep sweeps/lr-hidden.yaml --out sweeps/runs/lr-hidden --parallel 2
   lepton sweep sweeps/lr-hidden.yaml --out /shared/sweeps/run1 --executor slurm --parallel 4
   lepton sweep status /shared/sweeps/run1
   lepton sweep results /shared/sweeps/run1 --output markdown
@@ -118,8 +118,8 @@ func newSweepStatusCmd(s *streams) *cobra.Command {
 		Long: `Show each trial's state from its run directory (finished, running,
 interrupted, failed, pending) and, for a sweep submitted to Slurm, its array
 task's state from squeue (and sacct when the cluster keeps accounting).`,
-		Example: `  lepton sweep status sweeps/run1
-  lepton sweep status sweeps/run1 --output json | jq '.trials[] | select(.status != "finished")'`,
+		Example: `  lepton sweep status sweeps/runs/lr-hidden
+  lepton sweep status sweeps/runs/lr-hidden --output json | jq '.trials[] | select(.status != "finished")'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
@@ -156,7 +156,7 @@ func newSweepCancelCmd(s *streams) *cobra.Command {
 		Long: `Cancel the Slurm job array that "lepton sweep --executor slurm" submitted
 for DIR. Running trials get SIGTERM and save resumable checkpoints; the
 same "lepton sweep" command submits the unfinished trials again.`,
-		Example: `  lepton sweep cancel sweeps/run1`,
+		Example: `  lepton sweep cancel /shared/sweeps/run1`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := sweep.Cancel(cmd.Context(), args[0])
@@ -180,9 +180,9 @@ test_acc (of the final model) and epochs; trials without the metric yet
 come last. JSON is a list of objects with rank, trial, status, each swept
 key, val_acc, val_loss, test_acc, epochs and dir (null when unknown). Also
 draws DIR/sweep.png: the metric against each swept parameter.`,
-		Example: `  lepton sweep results sweeps/run1
-  lepton sweep results sweeps/run1 --output json | jq '.[0]'
-  lepton sweep results sweeps/run1 --output csv > results.csv`,
+		Example: `  lepton sweep results sweeps/runs/lr-hidden
+  lepton sweep results sweeps/runs/lr-hidden --output json | jq '.[0]'
+  lepton sweep results sweeps/runs/lr-hidden --output csv > results.csv`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(sweep.Formats, output) {
