@@ -14,8 +14,8 @@ import (
 // as numbers; a run without the key shows "-".
 func TestColumnsShowHyperparameters(t *testing.T) {
 	parent := layout(t, []fixture{
-		{name: "a", config: "mlp", epochs: 2, report: report("mlp", "finished", 2, 2, 0.40, 0.39, 60)},
-		{name: "b", config: "mlp", epochs: 2, report: report("mlp", "finished", 2, 2, 0.45, 0.44, 60)},
+		{name: "a", config: "mlp", epochs: 2, report: reportJSON("mlp", "finished", 2, 2, 0.40, 0.39, 60)},
+		{name: "b", config: "mlp", epochs: 2, report: reportJSON("mlp", "finished", 2, 2, 0.45, 0.44, 60)},
 		{name: "c", config: "mlp", epochs: 1},
 	})
 	for name, lr := range map[string]string{"a": "0.01", "b": "0.003"} {
