@@ -24,6 +24,8 @@ var layer = map[string]int{
 	"train":      4, "predict": 4, "evaluate": 5, "onnx": 4,
 	"report": 5,
 	"run":    6, "runs": 6,
+	// Many runs: runs each trial as a lepton train process, reads them back with runs.
+	"sweep": 7,
 }
 
 func TestPackagesDoNotReachBackUp(t *testing.T) {
