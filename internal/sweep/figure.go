@@ -1,9 +1,11 @@
 package sweep
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"github.com/lepton-cli/lepton/internal/plot"
 )
@@ -14,6 +16,9 @@ import (
 // error wraps plot.ErrNoData.
 func Plot(dir string, f *File, results []Result) (string, error) {
 	path := filepath.Join(dir, PlotFile)
+	// Trial order, so that categories appear as the sweep file lists them.
+	results = slices.Clone(results)
+	slices.SortFunc(results, func(a, b Result) int { return cmp.Compare(a.Trial, b.Trial) })
 	fig := plot.SweepFigure{Metric: f.Metric, Metrics: make([]float64, len(results)), Best: -1}
 	for i, r := range results {
 		fig.Metrics[i] = math.NaN()
