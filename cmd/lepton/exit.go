@@ -10,17 +10,33 @@ import (
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
-// Exit codes; the README's table lists the same.
+// Exit codes; exitCodes describes each, and the README's table is
+// generated from it (go test ./cmd/lepton -run README -update).
 const (
 	exitOK         = 0   // success
 	exitFailure    = 1   // any other failure; some predict inputs failed
 	exitUsage      = 2   // bad flags, arguments or configuration
 	exitData       = 3   // data set missing or invalid
-	exitCheckpoint = 4   // checkpoint missing, corrupt or of another format version
+	exitCheckpoint = 4   // checkpoint missing, unusable or not matching the run
 	exitRunExists  = 5   // the run directory already holds a run or is in use
 	exitSIGINT     = 130 // interrupted by SIGINT (Ctrl-C)
 	exitSIGTERM    = 143 // terminated by SIGTERM
 )
+
+// exitCodes is the exit-code table, in the README's order and words.
+var exitCodes = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "success"},
+	{exitFailure, "any other failure; some `predict` inputs could not be classified"},
+	{exitUsage, "bad flags, arguments or configuration (including a config that does not fit the data: `model.input`, `model.classes`)"},
+	{exitData, "data set missing or invalid, in every command (`train`, `eval`, `data info`, `data fetch`)"},
+	{exitCheckpoint, "checkpoint missing, unreadable, corrupt, of another format version or another kind of file (ONNX), holding an invalid config, or not matching the run it should resume"},
+	{exitRunExists, "the run directory already holds a run (use `--force`) or another lepton is training into it"},
+	{exitSIGINT, "interrupted by SIGINT (Ctrl-C)"},
+	{exitSIGTERM, "terminated by SIGTERM"},
+}
 
 // usageError marks errors in flags or arguments.
 type usageError struct{ err error }
@@ -45,6 +61,10 @@ func silent(err error) bool {
 	return errors.As(err, &s)
 }
 
+// exitCode maps an error to its exit code. The kinds are tested from the
+// most specific cause outwards: a checkpoint whose stored config is invalid
+// is a checkpoint problem (4), not a configuration one (2), and a data set
+// that cannot be read is a data problem (3) whatever file error it wraps.
 func exitCode(err error) int {
 	var (
 		cfgErr *config.Error
@@ -54,13 +74,14 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &usage), errors.As(err, &cfgErr), errors.Is(err, run.ErrIncompatible):
-		return exitUsage
-	case errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion), errors.As(err, &ckErr),
-		errors.Is(err, run.ErrNoCheckpoint):
+	case errors.As(err, &ckErr), errors.Is(err, checkpoint.ErrUnusable),
+		errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion),
+		errors.Is(err, run.ErrNoCheckpoint), errors.Is(err, run.ErrIncompatible):
 		return exitCheckpoint
 	case errors.Is(err, data.ErrNoData), errors.Is(err, data.ErrInvalid):
 		return exitData
+	case errors.As(err, &usage), errors.As(err, &cfgErr):
+		return exitUsage
 	case errors.Is(err, rundir.ErrExists), errors.Is(err, rundir.ErrLocked):
 		return exitRunExists
 	}

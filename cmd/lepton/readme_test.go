@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,26 +52,81 @@ func TestREADMEConfigReference(t *testing.T) {
 	t.Errorf("README.md config reference is stale; run go test ./cmd/lepton -run README -update\nwant:\n%s", want.String())
 }
 
-// TestREADMEExitCodes checks the README's exit-code table lists exactly the
-// codes the program uses.
+// TestREADMEExitCodes checks that exit.go's exitCodes table describes
+// exactly the exit* constants exit.go defines (read from its source, so a
+// new constant without a table row fails), each once, in ascending order,
+// and that the README's table is the one rendered from it (go test
+// ./cmd/lepton -run README -update rewrites it).
 func TestREADMEExitCodes(t *testing.T) {
+	defined := exitConstants(t, "exit.go")
+	var table []int
+	for _, e := range exitCodes {
+		table = append(table, e.code)
+	}
+	if !slices.IsSorted(table) || len(slices.Compact(slices.Clone(table))) != len(table) {
+		t.Errorf("exitCodes %v: want each code once, ascending", table)
+	}
+	if !slices.Equal(table, defined) {
+		t.Errorf("exitCodes table lists %v, exit.go defines the constants %v", table, defined)
+	}
+
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, body, _ := section(t, string(b), "exit-codes")
-	var got []int
-	for _, m := range regexp.MustCompile(`(?m)^\| (\d+) \|`).FindAllStringSubmatch(body, -1) {
-		n, _ := strconv.Atoi(m[1])
-		got = append(got, n)
+	var want strings.Builder
+	want.WriteString("| code | meaning |\n| --- | --- |\n")
+	for _, e := range exitCodes {
+		fmt.Fprintf(&want, "| %d | %s |\n", e.code, e.meaning)
 	}
-	want := []int{exitOK, exitFailure, exitUsage, exitData, exitCheckpoint, exitRunExists, exitSIGINT, exitSIGTERM}
-	if len(got) != len(want) {
-		t.Fatalf("README exit codes %v, program uses %v", got, want)
+	before, body, after := section(t, string(b), "exit-codes")
+	if body == want.String() {
+		return
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("README exit codes %v, program uses %v", got, want)
+	if *update {
+		if err := os.WriteFile("../../README.md", []byte(before+want.String()+after), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README.md exit-code table is stale; run go test ./cmd/lepton -run README -update\nwant:\n%s", want.String())
+}
+
+// exitConstants returns the sorted values of the constants named exit* in
+// the Go source file path.
+func exitConstants(t *testing.T, path string) []int {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []int
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "exit") {
+					continue
+				}
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok || lit.Kind != token.INT {
+					t.Fatalf("%s: constant %s is not an integer literal", path, name.Name)
+				}
+				n, err := strconv.Atoi(lit.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				codes = append(codes, n)
+			}
 		}
 	}
+	if len(codes) == 0 {
+		t.Fatalf("%s defines no exit* constants", path)
+	}
+	slices.Sort(codes)
+	return codes
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"runtime/pprof"
 
 	"github.com/spf13/cobra"
@@ -108,4 +109,38 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return usageError{err}
 	}
 	return nil
+}
+
+// checkCommand returns a one-line usage error (exit 2) when args name no
+// command, instead of cobra's multi-line error (exit 1).
+func checkCommand(root *cobra.Command, args []string) error {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return nil // added by cobra when it executes
+	}
+	root.InitDefaultHelpCmd()
+	c, rest, err := root.Find(args)
+	if err == nil || c != root {
+		return nil
+	}
+	name := ""
+	for _, a := range rest {
+		if !strings.HasPrefix(a, "-") {
+			name = a
+			break
+		}
+	}
+	return usageError{unknownCommand(root, name)}
+}
+
+// unknownCommand is the error for an unknown command name, suggesting the
+// closest commands.
+func unknownCommand(root *cobra.Command, name string) error {
+	if root.SuggestionsMinimumDistance <= 0 {
+		root.SuggestionsMinimumDistance = 2
+	}
+	hint := ""
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		hint = " (did you mean " + strings.Join(s, " or ") + "?)"
+	}
+	return fmt.Errorf("unknown command %q for %q%s; run \"lepton --help\" for the list", name, root.CommandPath(), hint)
 }

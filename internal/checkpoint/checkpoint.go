@@ -90,12 +90,13 @@ type Meta struct {
 	State json.RawMessage `json:"state,omitempty"`
 }
 
-// Tensor returns the tensor called name. The result points into c.Tensors.
+// Tensor returns the tensor called name. The result points into c.Tensors;
+// a missing tensor is an error matching ErrUnusable.
 func (c *Checkpoint) Tensor(name string) (*Tensor, error) {
 	for i := range c.Tensors {
 		if c.Tensors[i].Name == name {
 			return &c.Tensors[i], nil
 		}
 	}
-	return nil, fmt.Errorf("checkpoint has no tensor %q", name)
+	return nil, Unusable(fmt.Errorf("checkpoint has no tensor %q", name))
 }

@@ -235,18 +235,23 @@ func headerDigest(meta map[string]string, index []tensorIndex) string {
 // Load reads and fully verifies the checkpoint at path. Tensors are returned
 // sorted by name.
 //
-// A missing or unreadable file gives an error wrapping the os error (so
-// errors.Is(err, fs.ErrNotExist) works). A damaged file, or one that is not a
-// lepton checkpoint, gives a one-line error naming the file and wrapping
-// ErrCorrupt; a lepton checkpoint of another format version wraps ErrVersion.
+// Every error matches ErrUnusable. A missing or unreadable file gives an
+// error wrapping the os error (so errors.Is(err, fs.ErrNotExist) works). A
+// file of another known kind (an ONNX model, an image) is named as such. A
+// damaged file, or one that is not a lepton checkpoint, gives a one-line
+// error naming the file and wrapping ErrCorrupt; a lepton checkpoint of
+// another format version wraps ErrVersion.
 func Load(path string) (*Checkpoint, error) {
 	buf, err := readFile(path)
 	if err != nil {
-		return nil, err
+		return nil, Unusable(err)
 	}
 	c, err := decode(buf)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		if kind := sniff(buf); kind != "" {
+			return nil, Unusable(fmt.Errorf("%s is %s, not a lepton checkpoint (.safetensors)", path, kind))
+		}
+		return nil, Unusable(fmt.Errorf("%s: %w", path, err))
 	}
 	return c, nil
 }

@@ -48,8 +48,15 @@ func Load(path string) (*Model, *checkpoint.Checkpoint, error) {
 	return m, ck, nil
 }
 
-// FromCheckpoint rebuilds the classifier held by a loaded checkpoint.
+// FromCheckpoint rebuilds the classifier held by a loaded checkpoint. Its
+// errors (an invalid stored config, tensors that do not fit the model)
+// match checkpoint.ErrUnusable.
 func FromCheckpoint(ck *checkpoint.Checkpoint) (*Model, error) {
+	m, err := fromCheckpoint(ck)
+	return m, checkpoint.Unusable(err)
+}
+
+func fromCheckpoint(ck *checkpoint.Checkpoint) (*Model, error) {
 	cfg, err := config.Parse([]byte(ck.Meta.Config))
 	if err != nil {
 		return nil, fmt.Errorf("stored config: %w", err)

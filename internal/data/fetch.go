@@ -171,7 +171,7 @@ func newBytesBar(total int64, desc string, w io.Writer) *progressbar.ProgressBar
 func install(ctx context.Context, src, dir string) (err error) {
 	set, err := openSource(src, AllFiles())
 	if err != nil {
-		return err
+		return invalid(err)
 	}
 	staged := make(map[string]string) // name -> temporary path
 	defer func() {
@@ -188,13 +188,13 @@ func install(ctx context.Context, src, dir string) (err error) {
 		}
 		raw, err := set.read(name, buf)
 		if err != nil {
-			return err
+			return invalid(err)
 		}
 		if _, ok := set.(dirSet); ok {
 			buf = raw
 		}
 		if err := validateFile(name, raw); err != nil {
-			return err
+			return invalid(err)
 		}
 		tmp, err := stageFile(dir, name, func(w io.Writer) error {
 			_, err := w.Write(raw)

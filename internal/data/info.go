@@ -44,8 +44,14 @@ type FileInfo struct {
 
 // Info inspects the data at src (see LoadTrain for accepted locations),
 // validating every file as the loaders do, and reports per-class counts and
-// per-file sizes and checksums.
+// per-file sizes and checksums. Like the loaders' errors, every error
+// matches ErrNoData or ErrInvalid.
 func Info(src string) (*InfoReport, error) {
+	r, err := info(src)
+	return r, invalid(err)
+}
+
+func info(src string) (*InfoReport, error) {
 	set, err := openSource(src, AllFiles())
 	if err != nil {
 		return nil, err

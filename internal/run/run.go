@@ -184,11 +184,8 @@ func loadSplits(cfg *config.Config, dataDir string) (*splits, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(all.Classes) != cfg.Model.Classes {
-		return nil, fmt.Errorf("model.classes is %d but the data has %d classes", cfg.Model.Classes, len(all.Classes))
-	}
-	if size := all.Geometry.Size(); cfg.Model.Input != size {
-		return nil, fmt.Errorf("model.input is %d but the %s images have %d values", cfg.Model.Input, all.Geometry, size)
+	if err := cfg.Model.FitData(all.Geometry.String(), all.Geometry.Size(), len(all.Classes)); err != nil {
+		return nil, err
 	}
 	trIdx, valIdx := data.StratifiedSplit(all.Labels, cfg.Data.ValSplit, cfg.Seed)
 	if len(valIdx) == 0 && (cfg.Train.EarlyStopping.Enabled || cfg.Train.Schedule.Name == "plateau") {
