@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 
