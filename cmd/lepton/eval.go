@@ -15,6 +15,7 @@ import (
 // evalOptions are the flags of "lepton eval".
 type evalOptions struct {
 	Checkpoint string
+	Runs       string
 	Data       string
 	Output     string
 	TopK       int
@@ -25,7 +26,7 @@ type evalOptions struct {
 func newEvalCmd(s *streams, runF func(*evalOptions) error) *cobra.Command {
 	opts := &evalOptions{}
 	cmd := &cobra.Command{
-		Use:   "eval --checkpoint FILE [--images DIR]",
+		Use:   "eval [--checkpoint FILE|RUN_DIR] [--images DIR]",
 		Short: "Measure a checkpoint on the CIFAR-10 test set or a folder of images",
 		Long: `Measure a checkpoint on the 10,000 CIFAR-10 test images: accuracy, top-k
 accuracy, per-class precision, recall, F1 and support, macro and weighted
@@ -38,16 +39,18 @@ for .png, .jpg, .jpeg and .gif files, and its images are converted to 32x32
 like "lepton predict" does. An unknown folder name is an error.
 
 --plot FILE.png also draws the confusion matrix as a heatmap (PNG): class
-names on both axes, counts in the cells, shaded by the share of the row.`,
+names on both axes, counts in the cells, shaded by the share of the row,
+a colour bar, and the accuracy in the title. The metrics are printed first,
+so a figure that cannot be written loses nothing else.
+
+`+checkpointHelp,
 		Example: `  lepton eval --checkpoint runs/mlp-20261126-120000/checkpoints/best.safetensors
   lepton eval --checkpoint run/checkpoints/best.safetensors --output json | jq .accuracy
   lepton eval --checkpoint best.safetensors --output csv > per-class.csv
-  lepton eval --checkpoint best.safetensors --images photos/ --plot confusion.png`,
+  lepton eval --checkpoint best.safetensors --images photos/ --plot confusion.png
+  lepton eval --checkpoint runs/mlp-20261126-120000   # the run's best checkpoint`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.Checkpoint == "" {
-				return usageError{errRequired("--checkpoint")}
-			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -57,8 +60,17 @@ names on both axes, counts in the cells, shaded by the share of the row.`,
 			if opts.Plot != "" && !strings.EqualFold(filepath.Ext(opts.Plot), ".png") {
 				return usageError{fmt.Errorf("--plot %s: only PNG is written (want a .png file)", opts.Plot)}
 			}
-			_, err := evaluate.Run(cmd.Context(), evaluate.Options{
-				Checkpoint: opts.Checkpoint,
+			if opts.TopK < 1 {
+				return usageError{fmt.Errorf("--top-k %d: want at least 1", opts.TopK)}
+			}
+			m, path, err := openCheckpoint(s, checkpointSource{Flag: opts.Checkpoint, Runs: opts.Runs})
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			_, err = evaluate.Run(cmd.Context(), evaluate.Options{
+				Model:      m,
+				Checkpoint: path,
 				DataDir:    data.ResolveDir(opts.Data, "", s.Getenv),
 				Images:     opts.Images,
 				Plot:       opts.Plot,
@@ -71,10 +83,11 @@ names on both axes, counts in the cells, shaded by the share of the row.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint `file` (.safetensors)")
+	f.StringVar(&opts.Checkpoint, "checkpoint", "", checkpointUsage)
+	f.StringVar(&opts.Runs, "runs", "runs", "`dir` searched for the newest finished run")
 	f.StringVar(&opts.Data, "data", "", "CIFAR-10 data `dir` or cifar-10-binary.tar.gz")
 	f.StringVar(&opts.Output, "output", "text", "output `format`: text, json or csv")
-	f.IntVar(&opts.TopK, "top-k", 3, "k of the top-k accuracy")
+	f.IntVar(&opts.TopK, "top-k", 3, "k of the top-k accuracy (at least 1; more than the model has classes are capped)")
 	f.StringVar(&opts.Images, "images", "", "measure on `dir`/<class name>/<images> instead of the test set")
 	f.StringVar(&opts.Plot, "plot", "", "also write the confusion matrix heatmap to `file` (PNG)")
 	return cmd

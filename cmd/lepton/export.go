@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/onnx"
 )
 
@@ -38,8 +37,7 @@ metadata_props "classes" (JSON). Layers are Gemm nodes with [out,in]
 weights named layers.<i>.weight/bias, hidden activations Relu, Tanh,
 Sigmoid or LeakyRelu.
 
-Without --checkpoint, lepton uses $LEPTON_CHECKPOINT, else the best
-checkpoint of the newest finished run under --runs, and says which on stderr.`,
+`+checkpointHelp,
 		Example: `  lepton export --checkpoint runs/mlp-20261126-120000/checkpoints/best.safetensors --format onnx mlp.onnx
   lepton export --format onnx latest.onnx
   python3 -c "import onnx; onnx.checker.check_model(onnx.load('mlp.onnx'))"`,
@@ -52,13 +50,9 @@ checkpoint of the newest finished run under --runs, and says which on stderr.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			path, err := resolveCheckpoint(s, &predictOptions{Checkpoint: opts.Checkpoint, Runs: opts.Runs})
+			m, path, err := openCheckpoint(s, checkpointSource{Flag: opts.Checkpoint, Runs: opts.Runs})
 			if err != nil {
 				return err
-			}
-			m, _, err := classifier.Load(path)
-			if err != nil {
-				return checkpointError{err}
 			}
 			defer m.Close()
 			if err := onnx.Export(opts.Out, m, onnx.Options{ProducerVersion: version, Source: path, Fold: opts.Fold}); err != nil {
@@ -70,7 +64,7 @@ checkpoint of the newest finished run under --runs, and says which on stderr.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint `file` (default $LEPTON_CHECKPOINT, else the newest run's best)")
+	f.StringVar(&opts.Checkpoint, "checkpoint", "", checkpointUsage)
 	f.StringVar(&opts.Runs, "runs", "runs", "`dir` searched for the newest finished run")
 	f.StringVar(&opts.Format, "format", "onnx", "export `format`: onnx")
 	f.BoolVar(&opts.Fold, "fold-normalization", false, "fold the input normalization into the first layer")

@@ -6,9 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/predict"
-	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
 // predictOptions are the flags of "lepton predict".
@@ -45,8 +43,7 @@ Output formats (--output):
   csv   header path,class,probability,class_2,probability_2,... up to the
         top-k, then logit_<class> columns with --logits, then error
 
-Without --checkpoint, lepton uses $LEPTON_CHECKPOINT, else the best
-checkpoint of the newest finished run under --runs, and says which on stderr.
+`+checkpointHelp+`
 Files that cannot be read are reported on stderr (and as "error" in JSON and
 CSV), the others are still classified, and the exit status is then 1.`,
 		Example: `  lepton predict image.png
@@ -73,13 +70,12 @@ CSV), the others are still classified, and the exit status is then 1.`,
 			if err := popts.Check(); err != nil {
 				return usageError{err}
 			}
-			path, err := resolveCheckpoint(s, opts)
+			if opts.TopK < 1 {
+				return usageError{fmt.Errorf("--top-k %d: want at least 1", opts.TopK)}
+			}
+			m, _, err := openCheckpoint(s, checkpointSource{Flag: opts.Checkpoint, Runs: opts.Runs})
 			if err != nil {
 				return err
-			}
-			m, _, err := classifier.Load(path)
-			if err != nil {
-				return checkpointError{err}
 			}
 			defer m.Close()
 			popts.Model = m
@@ -91,29 +87,12 @@ CSV), the others are still classified, and the exit status is then 1.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Checkpoint, "checkpoint", "", "checkpoint `file` (default $LEPTON_CHECKPOINT, else the newest run's best)")
+	f.StringVar(&opts.Checkpoint, "checkpoint", "", checkpointUsage)
 	f.StringVar(&opts.Runs, "runs", "runs", "`dir` searched for the newest finished run")
-	f.IntVarP(&opts.TopK, "top-k", "k", 3, "classes shown per image")
+	f.IntVarP(&opts.TopK, "top-k", "k", 3, "classes shown per image (at least 1; more than the model has are capped)")
 	f.StringVar(&opts.Output, "output", "text", "output `format`: text, json (JSON Lines) or csv")
 	f.StringVar(&opts.FilesFrom, "files-from", "", "read more image paths, one a line, from `file` (\"-\": stdin)")
 	f.BoolVar(&opts.Logits, "logits", false, "add the raw logits (json and csv output)")
 	f.IntVar(&opts.Workers, "workers", 0, "image decoding goroutines (0: one per core)")
 	return cmd
-}
-
-func resolveCheckpoint(s *streams, opts *predictOptions) (string, error) {
-	if opts.Checkpoint != "" {
-		return opts.Checkpoint, nil
-	}
-	if env := s.Getenv("LEPTON_CHECKPOINT"); env != "" {
-		fmt.Fprintf(s.Err, "lepton: using checkpoint %s (LEPTON_CHECKPOINT)\n", env)
-		return env, nil
-	}
-	dir, err := rundir.Latest(opts.Runs)
-	if err != nil {
-		return "", checkpointError{fmt.Errorf("no --checkpoint given and %w", err)}
-	}
-	path := rundir.Best(dir)
-	fmt.Fprintf(s.Err, "lepton: using checkpoint %s (newest finished run)\n", path)
-	return path, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,9 @@ It also (re)draws the run's figures inside RUN_DIR, atomically:
   curves.png     loss, accuracy and learning rate per epoch (from metrics.csv)
   confusion.png  the best checkpoint's test confusion matrix (from report.json;
                  only once the run has one)
-Works on unfinished runs too (curves only). The summary goes to stdout as
+Works on unfinished runs too (curves only). When the figures cannot be
+written (a read-only run directory), the summary is still printed, the
+reason goes to stderr and the exit status is 0. The summary goes to stdout as
 "key: value" lines, or one JSON object with --output json; figures are
 images, and the text output has no colour.`,
 		Example: `  lepton report runs/mlp-20261126-120000
@@ -42,13 +45,21 @@ images, and the text output has no colour.`,
 				return runF(opts)
 			}
 			sum, err := runs.Summarize(opts.Dir)
-			if err != nil {
+			if err != nil && !errors.Is(err, runs.ErrFigures) {
 				return err
 			}
+			write := sum.WriteText
 			if opts.Output == "json" {
-				return sum.WriteJSON(s.Out)
+				write = sum.WriteJSON
 			}
-			return sum.WriteText(s.Out)
+			if werr := write(s.Out); werr != nil {
+				return werr
+			}
+			if err != nil {
+				// The summary is what was asked for; the figures are extras.
+				fmt.Fprintf(s.Err, "lepton: %s\n", sum.FiguresError)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&opts.Output, "output", "text", "output `format`: text or json")

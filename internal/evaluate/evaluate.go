@@ -24,13 +24,16 @@ var Formats = []string{"text", "json", "csv"}
 
 // Options configure an evaluation.
 type Options struct {
+	// Model is the classifier to measure; when nil, it is loaded from
+	// Checkpoint.
+	Model      *classifier.Model
 	Checkpoint string
 	DataDir    string // CIFAR-10 data, for the test set
 	// Images, when set, is a folder laid out Images/<class name>/<image
 	// files> that replaces the test set; see LoadImageFolder.
 	Images  string
 	Output  string // text, json or csv
-	TopK    int    // k of the top-k accuracy (default 3)
+	TopK    int    // k of the top-k accuracy (default 3; capped at the number of classes, with a note)
 	Plot    string // when set, the confusion matrix heatmap is written there (PNG)
 	Workers int    // image decoding goroutines for Images (default GOMAXPROCS)
 	Stdout  io.Writer
@@ -48,11 +51,13 @@ func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	m, _, err := classifier.Load(opts.Checkpoint)
-	if err != nil {
-		return nil, err
+	m := opts.Model
+	if m == nil {
+		if m, _, err = classifier.Load(opts.Checkpoint); err != nil {
+			return nil, err
+		}
+		defer m.Close()
 	}
-	defer m.Close()
 	var ds *data.Dataset
 	if opts.Images != "" {
 		ds, err = LoadImageFolder(ctx, opts.Images, m.Classes, opts.Workers, stderr)
@@ -62,22 +67,19 @@ func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := opts.TopK
-	if k <= 0 {
-		k = 3
-	}
-	res, err := m.Evaluate(ctx, ds, k)
+	res, err := m.Evaluate(ctx, ds, predict.TopK(opts.TopK, len(m.Classes), stderr))
 	if err != nil {
 		return nil, err
 	}
-	if opts.Plot != "" {
-		if err := plot.Confusion(opts.Plot, m.Classes, res.Report.ConfusionMatrix); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(stderr, "lepton: wrote the confusion matrix to %s\n", opts.Plot)
-	}
+	// The metrics first: a figure that cannot be written loses nothing else.
 	if err := write(res.Report, opts.Stdout); err != nil {
 		return nil, fmt.Errorf("write report: %w", err)
+	}
+	if opts.Plot != "" {
+		if err := plot.Confusion(opts.Plot, m.Classes, res.Report.ConfusionMatrix); err != nil {
+			return &res.Report, fmt.Errorf("--plot: %w", err)
+		}
+		fmt.Fprintf(stderr, "lepton: wrote the confusion matrix to %s\n", opts.Plot)
 	}
 	return &res.Report, nil
 }

@@ -72,6 +72,22 @@ func (o Options) Check() error {
 	return nil
 }
 
+// TopK returns the k of a top-k output over n classes: 3 when k is 0 or
+// less (callers refuse such values from users), and n, with a note on
+// stderr (when not nil), when k is more than n.
+func TopK(k, n int, stderr io.Writer) int {
+	if k <= 0 {
+		return min(3, n)
+	}
+	if k > n {
+		if stderr != nil {
+			fmt.Fprintf(stderr, "lepton: --top-k %d is more than the checkpoint's %d classes: using %d\n", k, n, n)
+		}
+		return n
+	}
+	return k
+}
+
 // Class is one class and its probability.
 type Class struct {
 	Class       string  `json:"class"`
@@ -101,11 +117,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	m := opts.Model
-	k := opts.TopK
-	if k <= 0 {
-		k = 3
-	}
-	k = min(k, len(m.Classes))
+	k := TopK(opts.TopK, len(m.Classes), opts.Stderr)
 	inputs, err := Inputs(opts.Paths, opts.FilesFrom, opts.Stdin)
 	if err != nil {
 		return err

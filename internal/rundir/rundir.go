@@ -146,3 +146,21 @@ func Latest(parent string) (string, error) {
 	})
 	return runs[0].dir, nil
 }
+
+// Checkpoint resolves a --checkpoint argument: a file is itself; a run
+// directory, or its checkpoints folder, gives the run's best checkpoint
+// (fromRun is then true). A directory without a best checkpoint is an
+// error naming what is missing.
+func Checkpoint(arg string) (path string, fromRun bool, err error) {
+	info, err := os.Stat(arg)
+	if err != nil || !info.IsDir() {
+		return arg, false, nil // the checkpoint reader reports a missing file
+	}
+	for _, p := range []string{Best(arg), filepath.Join(arg, BestFile)} {
+		if _, err := os.Stat(p); err == nil {
+			return p, true, nil
+		}
+	}
+	return "", false, fmt.Errorf("%s is a directory without %s: not a run directory, or its first epoch has not ended",
+		arg, filepath.Join(CheckpointDir, BestFile))
+}

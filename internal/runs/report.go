@@ -3,6 +3,7 @@ package runs
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -23,22 +24,33 @@ type Summary struct {
 	TopK      int      `json:"top_k,omitempty"`
 	Curves    string   `json:"curves,omitempty"`    // path of curves.png, if drawn
 	Confusion string   `json:"confusion,omitempty"` // path of confusion.png, if drawn
+	// FiguresError says why some figures could not be redrawn (a
+	// read-only run directory, say); empty when all were.
+	FiguresError string `json:"figures_error,omitempty"`
 }
+
+// ErrFigures is wrapped by Summarize's error when the run was read but
+// some of its figures could not be redrawn; the summary is then complete
+// except for those figures.
+var ErrFigures = errors.New("could not redraw the figures")
 
 // Summarize reads the run in dir and redraws its figures there:
 // curves.png from metrics.csv (when it has epochs) and confusion.png from
 // report.json's test confusion matrix (when the run has one). Both are
-// written atomically.
+// written atomically. When the run can be read but a figure cannot be
+// written, Summarize returns the summary (without that figure, and with
+// FiguresError set) together with an error wrapping ErrFigures.
 func Summarize(dir string) (*Summary, error) {
 	r, err := Read(dir)
 	if err != nil {
 		return nil, err
 	}
 	s := &Summary{Run: *r}
+	var failed []error
 	if len(r.History) > 0 {
 		s.Curves = filepath.Join(dir, rundir.CurvesFile)
 		if err := plot.Curves(s.Curves, train.PlotHistory(r.History)); err != nil {
-			return nil, err
+			s.Curves, failed = "", append(failed, err)
 		}
 	}
 	if rep := r.Report; rep != nil && rep.Test.Count > 0 {
@@ -53,12 +65,20 @@ func Summarize(dir string) (*Summary, error) {
 		if len(names) > 0 {
 			s.Confusion = filepath.Join(dir, rundir.ConfusionFile)
 			if err := plot.Confusion(s.Confusion, names, rep.Test.ConfusionMatrix); err != nil {
-				return nil, err
+				s.Confusion, failed = "", append(failed, err)
 			}
 		}
 	}
+	if len(failed) > 0 {
+		err := fmt.Errorf("%s: %w: %w", dir, ErrFigures, errors.Join(failed...))
+		s.FiguresError = oneLine(err.Error())
+		return s, err
+	}
 	return s, nil
 }
+
+// oneLine joins the lines of a message with "; ".
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }
 
 // WriteText writes the summary as aligned "key: value" lines.
 func (s *Summary) WriteText(w io.Writer) error {
@@ -92,7 +112,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 			figs = append(figs, f)
 		}
 	}
-	line("figures", cmp.Or(strings.Join(figs, " "), "-"))
+	shown := cmp.Or(strings.Join(figs, " "), "-")
+	if s.FiguresError != "" {
+		shown += " (could not redraw the figures: see stderr)"
+	}
+	line("figures", shown)
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
