@@ -43,7 +43,7 @@ names on both axes, counts in the cells, shaded by the share of the row,
 a colour bar, and the accuracy in the title. The metrics are printed first,
 so a figure that cannot be written loses nothing else.
 
-`+checkpointHelp,
+` + checkpointHelp,
 		Example: `  lepton eval --checkpoint runs/mlp-20261126-120000/checkpoints/best.safetensors
   lepton eval --checkpoint run/checkpoints/best.safetensors --output json | jq .accuracy
   lepton eval --checkpoint best.safetensors --output csv > per-class.csv

@@ -37,7 +37,7 @@ metadata_props "classes" (JSON). Layers are Gemm nodes with [out,in]
 weights named layers.<i>.weight/bias, hidden activations Relu, Tanh,
 Sigmoid or LeakyRelu.
 
-`+checkpointHelp,
+` + checkpointHelp,
 		Example: `  lepton export --checkpoint runs/mlp-20261126-120000/checkpoints/best.safetensors --format onnx mlp.onnx
   lepton export --format onnx latest.onnx
   python3 -c "import onnx; onnx.checker.check_model(onnx.load('mlp.onnx'))"`,

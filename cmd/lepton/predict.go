@@ -43,7 +43,7 @@ Output formats (--output):
   csv   header path,class,probability,class_2,probability_2,... up to the
         top-k, then logit_<class> columns with --logits, then error
 
-`+checkpointHelp+`
+` + checkpointHelp + `
 Files that cannot be read are reported on stderr (and as "error" in JSON and
 CSV), the others are still classified, and the exit status is then 1.`,
 		Example: `  lepton predict image.png
