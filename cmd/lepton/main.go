@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -30,17 +33,18 @@ func mainRun() int {
 		Getenv:  os.Getenv,
 		Environ: os.Environ,
 	}
-	code := execute(ctx, s, os.Args[1:])
+	code, err := execute(ctx, s, os.Args[1:])
 	if got := sig.received(); got != nil && ctx.Err() != nil {
-		fmt.Fprintf(s.Err, "lepton: interrupted by %v\n", got)
+		fmt.Fprintf(s.Err, "lepton: %s\n", interruptMessage(got, err))
 		return signalExit(got)
 	}
 	return code
 }
 
-// execute runs the command line args and returns the exit code, reporting
-// any error as one line on stderr.
-func execute(ctx context.Context, s *streams, args []string) int {
+// execute runs the command line args and returns the exit code and the
+// error, reporting the error as one line on stderr unless it is an
+// interruption (the caller reports the signal).
+func execute(ctx context.Context, s *streams, args []string) (int, error) {
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	err := checkCommand(root, args)
@@ -48,15 +52,54 @@ func execute(ctx context.Context, s *streams, args []string) int {
 		err = root.ExecuteContext(ctx)
 	}
 	if err == nil {
-		return exitOK
+		return exitOK, nil
 	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return exitSIGINT // the caller reports the signal
+		return exitSIGINT, err
 	}
 	if !silent(err) {
 		fmt.Fprintf(s.Err, "lepton: %v\n", err)
 	}
-	return exitCode(err)
+	return exitCode(err), err
+}
+
+// interruptedError is a training run stopped by a signal; saved says its
+// run directory holds a resumable checkpoint.
+type interruptedError struct {
+	dir   string
+	saved bool
+	err   error
+}
+
+func (e interruptedError) Error() string { return "run " + e.dir + ": " + e.err.Error() }
+func (e interruptedError) Unwrap() error { return e.err }
+
+// interruptMessage is the line reporting an interruption by sig; for a
+// training run it says how to resume.
+func interruptMessage(sig os.Signal, err error) string {
+	name := "SIGINT"
+	if sig == syscall.SIGTERM {
+		name = "SIGTERM"
+	}
+	var in interruptedError
+	switch {
+	case !errors.As(err, &in):
+		return fmt.Sprintf("interrupted (%s)", name)
+	case in.saved:
+		return fmt.Sprintf("interrupted (%s): checkpoint saved; resume with: lepton train --resume %s", name, shellQuote(in.dir))
+	}
+	return fmt.Sprintf("interrupted (%s) before the first checkpoint; start again with: lepton train --resume %s", name, shellQuote(in.dir))
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// letters, digits and -_./:=+,@%.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_./:=+,@%", r)))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // signals records the first termination signal; a second one exits at once.

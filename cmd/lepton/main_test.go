@@ -39,7 +39,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 			return kv
 		},
 	}
-	code := execute(context.Background(), s, args)
+	code, _ := execute(context.Background(), s, args)
 	return result{code, out.String(), errb.String()}
 }
 

@@ -30,7 +30,7 @@ func runCLIIn(t *testing.T, stdin string, args ...string) result {
 		Getenv:  func(string) string { return "" },
 		Environ: func() []string { return nil },
 	}
-	code := execute(context.Background(), s, args)
+	code, _ := execute(context.Background(), s, args)
 	return result{code, out.String(), errb.String()}
 }
 

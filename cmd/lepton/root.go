@@ -72,6 +72,8 @@ drawn only when stderr is a terminal.`,
 		},
 		PersistentPostRun: func(*cobra.Command, []string) { stopProfile() },
 	}
+	root.Version = "set: --version prints versionText"
+	root.SetVersionTemplate(strings.ReplaceAll(versionText(), "{{", "{{`{{`}}"))
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `file` (for pprof)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
 	root.SetIn(s.In)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -44,6 +45,8 @@ func TestSignalsWriteResumableCheckpoint(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			run := filepath.Join(t.TempDir(), "run")
 			cmd := exec.Command(bin, "train", "--config", cfg, "--data", dataDir, "--out", run, "--epochs", "400", "--quiet")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -64,6 +67,10 @@ func TestSignalsWriteResumableCheckpoint(t *testing.T) {
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != tc.code {
 				t.Fatalf("exit: %v, want code %d", err, tc.code)
+			}
+			want := "lepton: interrupted (" + tc.name + "): checkpoint saved; resume with: lepton train --resume " + run + "\n"
+			if stderr.String() != want {
+				t.Errorf("stderr %q, want %q", stderr.String(), want)
 			}
 			var rep struct {
 				Status string `json:"status"`

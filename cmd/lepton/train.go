@@ -1,15 +1,21 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/engine"
 	"github.com/lepton-cli/lepton/internal/run"
+	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
 // trainOptions are the flags of "lepton train".
@@ -48,7 +54,15 @@ key=value, and the explicit flags below.`,
   lepton train --config configs/mlp.yaml --out runs/exp1 --force --data ~/cifar
   lepton train --resume runs/exp1              # continue after Ctrl-C or a crash
   lepton train --resume runs/exp1 --epochs 20  # train a finished run further`,
-		Args: noArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 1 && opts.ConfigFile == "" && looksLikeConfig(args[0]):
+				return usageError{fmt.Errorf("train takes its config with --config: lepton train --config %s", shellQuote(args[0]))}
+			case len(args) > 0:
+				return usageError{fmt.Errorf("train takes no arguments, got %q (the config goes with --config FILE)", args[0])}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.changed = cmd.Flags().Changed
 			if runF != nil {
@@ -121,7 +135,8 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 		es.GCPercent = 50
 	}
 	engine.Configure(es)
-	dir, err := run.Train(cmd.Context(), run.Options{
+	ctx := cmd.Context()
+	dir, err := run.Train(ctx, run.Options{
 		Config:      cfg,
 		DataDir:     data.ResolveDir(opts.Data, cfg.Data.Dir, s.Getenv),
 		OutDir:      opts.Out,
@@ -132,6 +147,10 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 		Quiet:       opts.Quiet,
 	})
 	if err != nil {
+		if dir != "" && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			_, lerr := checkpoint.Load(rundir.Last(dir))
+			return interruptedError{dir: dir, saved: lerr == nil, err: err}
+		}
 		if dir != "" {
 			return fmt.Errorf("run %s: %w", dir, err)
 		}
@@ -139,4 +158,14 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 	}
 	_, err = fmt.Fprintln(s.Out, dir)
 	return err
+}
+
+// looksLikeConfig reports whether a stray argument of train is probably
+// its config file: a YAML file name, or an existing file.
+func looksLikeConfig(arg string) bool {
+	if ext := strings.ToLower(filepath.Ext(arg)); ext == ".yaml" || ext == ".yml" {
+		return true
+	}
+	info, err := os.Stat(arg)
+	return err == nil && info.Mode().IsRegular()
 }
