@@ -58,7 +58,10 @@ func execute(ctx context.Context, s *streams, args []string) (int, error) {
 		return exitSIGINT, err
 	}
 	if !silent(err) {
-		fmt.Fprintf(s.Err, "lepton: %v\n", err)
+		// One line per error; several (a config's mistakes) each get theirs.
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(s.Err, "lepton: %s\n", line)
+		}
 	}
 	return exitCode(err), err
 }

@@ -178,7 +178,7 @@ func TestErrorsAreOneLineWithExitCodes(t *testing.T) {
 		want string
 	}{
 		{name: "typo'd config key", args: []string{"train", "--config", typo, "--data", dataDir}, code: exitUsage, want: "train.epoch: unknown key (did you mean train.epochs?)"},
-		{name: "typo'd --set key", args: []string{"train", "--config", typo, "--set", "train.epochs=1", "--set", "train.epoch=1"}, code: exitUsage, want: "train.epoch"},
+		{name: "typo'd --set key", args: []string{"train", "--config", writeConfig(t, toyConfig), "--set", "train.epochs=1", "--set", "train.epoch=1"}, code: exitUsage, want: "train.epoch"},
 		{name: "corrupt checkpoint, missing data", args: []string{"eval", "--checkpoint", corrupt, "--data", filepath.Join(t.TempDir(), "nothing")}, code: exitCheckpoint, want: "bad.safetensors"},
 		{name: "corrupt checkpoint", args: []string{"eval", "--checkpoint", corrupt, "--data", dataDir}, code: exitCheckpoint, want: "bad.safetensors"},
 		{name: "unknown flag", args: []string{"eval", "--nope"}, code: exitUsage, want: "unknown flag: --nope"},

@@ -86,3 +86,18 @@ func TestInterruptMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigMistakesAllReported checks that train and config validate
+// report every mistake of a config, one "lepton:" line each, with lines.
+func TestConfigMistakesAllReported(t *testing.T) {
+	cfg := writeConfig(t, "train:\n  epoch: 3\n  optimizer:\n    lr: -1\nmodel:\n  hidden: [0]\n")
+	want := "lepton: " + cfg + ":2: train.epoch: unknown key (did you mean train.epochs?)\n" +
+		"lepton: " + cfg + ":4: train.optimizer.lr: must be > 0, got -1\n" +
+		"lepton: " + cfg + ":6: model.hidden: each size must be >= 1, got [0]\n"
+	for _, args := range [][]string{{"train", "--config", cfg}, {"config", "validate", cfg}} {
+		r := runCLI(t, nil, args...)
+		if r.code != exitUsage || r.err != want {
+			t.Errorf("%v: exit %d, stderr\n%s\nwant\n%s", args, r.code, r.err, want)
+		}
+	}
+}

@@ -237,9 +237,13 @@ func Default() Config {
 
 // Load resolves the configuration from defaults, opts.File, the LEPTON_*
 // variables of opts.Env and opts.Sets, in that order of precedence, and
-// validates it. All configuration problems are reported as *Error.
+// validates it. All configuration problems are reported: one as an *Error,
+// several as Errors (the file's in line order, each with its line).
 func Load(opts LoadOptions) (*Config, error) {
-	var fileLayer []setting
+	var (
+		fileLayer []setting
+		problems  []*Error
+	)
 	if opts.File != "" {
 		data, err := os.ReadFile(opts.File)
 		if err != nil {
@@ -249,38 +253,33 @@ func Load(opts LoadOptions) (*Config, error) {
 			}
 			return nil, &Error{Msg: "open config " + opts.File, Err: err}
 		}
-		if fileLayer, err = parseDocument(data, opts.File); err != nil {
-			return nil, err
-		}
+		fileLayer, problems = parseDocument(data, opts.File)
 	}
-	overrides, err := fromEnv(opts.Env)
-	if err != nil {
-		return nil, err
-	}
+	overrides, envProblems := fromEnv(opts.Env)
+	problems = append(problems, envProblems...)
 	for _, raw := range opts.Sets {
 		s, err := parseSet(raw)
 		if err != nil {
-			return nil, err
+			problems = append(problems, err)
+			continue
 		}
 		overrides = append(overrides, s)
 	}
-	return resolve(opts.File, fileLayer, overrides)
+	return resolve(opts.File, fileLayer, overrides, problems)
 }
 
 // Parse strictly reads a resolved config (e.g. one stored in a checkpoint):
 // unknown keys and wrongly typed values are errors, missing keys take their
 // defaults. The result is validated.
 func Parse(data []byte) (*Config, error) {
-	layer, err := parseDocument(data, "")
-	if err != nil {
-		return nil, err
-	}
-	return resolve("", layer, nil)
+	layer, problems := parseDocument(data, "")
+	return resolve("", layer, nil, problems)
 }
 
 // resolve layers defaults < fileLayer < overrides with viper, decodes the
-// result, fills the name and validates.
-func resolve(file string, fileLayer, overrides []setting) (*Config, error) {
+// result, fills the name and validates. The problems found while reading
+// the layers are reported together with the validation's.
+func resolve(file string, fileLayer, overrides []setting, problems []*Error) (*Config, error) {
 	v := viper.New()
 	for _, s := range keys {
 		v.SetDefault(s.key, cloneValue(s.def))
@@ -291,7 +290,7 @@ func resolve(file string, fileLayer, overrides []setting) (*Config, error) {
 			return nil, fmt.Errorf("merge config %s: %w", file, err)
 		}
 		for _, s := range fileLayer {
-			origins[s.key] = origin{source: s.source, seq: len(origins) + 1}
+			origins[s.key] = origin{source: s.source, line: s.line, seq: len(origins) + 1}
 		}
 	}
 	for i, s := range overrides {
@@ -306,7 +305,7 @@ func resolve(file string, fileLayer, overrides []setting) (*Config, error) {
 	if c.Name == "" {
 		c.Name = nameFromFile(file)
 	}
-	if err := c.validate(origins); err != nil {
+	if err := join(append(problems, c.validate(origins)...), file); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -352,8 +351,9 @@ func nest(settings []setting) map[string]any {
 	return root
 }
 
-// fromEnv reads the LEPTON_* variables of known keys from env, in key order.
-func fromEnv(env []string) ([]setting, error) {
+// fromEnv reads the LEPTON_* variables of known keys from env, in key
+// order, with a problem for each value of the wrong type.
+func fromEnv(env []string) ([]setting, []*Error) {
 	if len(env) == 0 {
 		return nil, nil
 	}
@@ -363,7 +363,10 @@ func fromEnv(env []string) ([]setting, error) {
 			entries[name] = e
 		}
 	}
-	var out []setting
+	var (
+		out  []setting
+		errs []*Error
+	)
 	for _, s := range keys {
 		name := s.envName()
 		entry, ok := entries[name]
@@ -372,15 +375,16 @@ func fromEnv(env []string) ([]setting, error) {
 		}
 		v, shown, ok := s.kind.fromText(entry[len(name)+1:])
 		if !ok {
-			return nil, &Error{File: clip(entry), Key: s.key, Msg: s.kind.want(), Value: shown}
+			errs = append(errs, &Error{File: clip(entry), Key: s.key, Msg: s.kind.want(), Value: shown})
+			continue
 		}
 		out = append(out, setting{key: s.key, value: v, source: clip(entry)})
 	}
-	return out, nil
+	return out, errs
 }
 
 // parseSet reads one "key=value" set.
-func parseSet(raw string) (setting, error) {
+func parseSet(raw string) (setting, *Error) {
 	src := clip(setPrefix + raw)
 	k, text, ok := strings.Cut(raw, "=")
 	k = strings.TrimSpace(k)
@@ -404,43 +408,75 @@ func parseSet(raw string) (setting, error) {
 }
 
 // Validate checks every key against its constraints, including those
-// between keys, and returns the first violation, in schema order, as an
-// *Error. An error about two keys names both.
+// between keys, and returns the violations, in schema order: one as an
+// *Error, several as Errors. An error about two keys names both.
 func (c *Config) Validate() error {
-	return c.validate(nil)
+	return join(c.validate(nil), "")
 }
 
 // origin is where a key's resolved value came from.
 type origin struct {
 	source string // Error.File for problems with the value
+	line   int    // Error.Line
 	seq    int    // when the value was applied; later values win, 0 = default
 }
 
-// validate is Validate with the origin of each key for error messages. A
-// violation between two keys is blamed on whichever of them was set last.
-func (c *Config) validate(origins map[string]origin) error {
-	for _, s := range keys {
+// validate is Validate with the origin of each key for error messages: at
+// most one violation per key, none between two keys when either breaks its
+// own rules. A violation between two keys is blamed on whichever of them
+// was set last.
+func (c *Config) validate(origins map[string]origin) []*Error {
+	perKey := make([]*Error, len(keys)) // at most one per key, in schema order
+	failed := make(map[string]bool)     // keys breaking their own rules
+	for i, s := range keys {
 		f, ok := field(c, s.key)
 		if !ok {
-			return fmt.Errorf("validate %s: no such Config field", s.key)
+			perKey[i] = &Error{Key: s.key, Msg: "no such Config field"}
+			failed[s.key] = true
+			continue
 		}
 		v := f.Interface()
-		for _, r := range s.rules {
-			if !r.ok(v) {
-				return &Error{File: origins[s.key].source, Key: s.key, Msg: r.msg, Value: formatValue(v)}
-			}
+		if r, bad := failedRule(s.rules, v); bad {
+			o := origins[s.key]
+			perKey[i] = &Error{File: o.source, Line: o.line, Key: s.key, Msg: r.msg, Value: formatValue(v)}
+			failed[s.key] = true
+		}
+	}
+	for i, s := range keys {
+		if failed[s.key] {
+			continue // its constraints with other keys say nothing more
 		}
 		for _, r := range s.cross {
+			if failed[r.other] {
+				continue // the other key's own error says it
+			}
 			if msg := r.check(c); msg != "" {
 				o := origins[s.key]
 				if other := origins[r.other]; other.seq > o.seq {
 					o = other
 				}
-				return &Error{File: o.source, Key: s.key, Msg: msg}
+				perKey[i] = &Error{File: o.source, Line: o.line, Key: s.key, Msg: msg}
+				break
 			}
 		}
 	}
-	return nil
+	var errs []*Error
+	for _, e := range perKey {
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}
+
+// failedRule returns the first of rules that v breaks.
+func failedRule(rules []rule, v any) (rule, bool) {
+	for _, r := range rules {
+		if !r.ok(v) {
+			return r, true
+		}
+	}
+	return rule{}, false
 }
 
 // YAML renders the configuration with keys in schema order and lists in flow

@@ -16,6 +16,7 @@ type setting struct {
 	key    string
 	value  any    // normalised Go value of the key's kind
 	source string // Error.File for problems with this value
+	line   int    // Error.Line: the key's line in a file, 0 otherwise
 }
 
 // maxAliasHops bounds alias chains followed when reading YAML nodes.
@@ -30,22 +31,25 @@ func deref(n *yaml.Node) *yaml.Node {
 }
 
 // parseDocument strictly reads config YAML into settings, in document order.
-// source names the file in errors ("" for none).
-func parseDocument(data []byte, source string) ([]setting, error) {
+// source names the file in errors ("" for none). Every mistake is reported
+// (unknown keys, wrong types, duplicates), each with its line; the settings
+// without mistakes are still returned. YAML that cannot be parsed gives
+// one error and no settings.
+func parseDocument(data []byte, source string) ([]setting, []*Error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, nil // empty document: all defaults
 		}
-		return nil, &Error{File: source, Msg: "invalid YAML", Err: err}
+		return nil, []*Error{{File: source, Msg: "invalid YAML", Err: err}}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return nil, &Error{File: source, Msg: "invalid YAML", Err: err}
+			return nil, []*Error{{File: source, Msg: "invalid YAML", Err: err}}
 		}
-		return nil, &Error{File: source, Msg: "want a single YAML document, found several"}
+		return nil, []*Error{{File: source, Line: extra.Line, Msg: "want a single YAML document, found several"}}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
@@ -54,55 +58,58 @@ func parseDocument(data []byte, source string) ([]setting, error) {
 		}
 		root = root.Content[0]
 	}
-	var out []setting
-	if err := walkMapping(root, "", source, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	var (
+		out  []setting
+		errs []*Error
+	)
+	walkMapping(root, "", source, &out, &errs)
+	return out, errs
 }
 
-// walkMapping reads the section at prefix ("" for the top level) from n.
-func walkMapping(n *yaml.Node, prefix, source string, out *[]setting) error {
+// walkMapping reads the section at prefix ("" for the top level) from n,
+// appending its settings to out and its mistakes to errs.
+func walkMapping(n *yaml.Node, prefix, source string, out *[]setting, errs *[]*Error) {
 	n = deref(n)
 	if n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
-		return nil // an empty section such as "data:" keeps the defaults
+		return // an empty section such as "data:" keeps the defaults
 	}
 	if n.Kind != yaml.MappingNode {
 		msg := "want a mapping of keys"
 		if prefix == "" {
 			msg = "want a mapping of config keys at the top level"
 		}
-		return &Error{File: source, Key: clip(prefix), Msg: msg, Value: render(n)}
+		*errs = append(*errs, &Error{File: source, Line: n.Line, Key: clip(prefix), Msg: msg, Value: render(n)})
+		return
 	}
 	seen := make(map[string]bool, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		name := keyName(n.Content[i])
+		line := n.Content[i].Line
 		path := name
 		if prefix != "" {
 			path = prefix + "." + name
 		}
 		if seen[name] {
-			return &Error{File: source, Key: clip(path), Msg: "duplicate key"}
+			*errs = append(*errs, &Error{File: source, Line: line, Key: clip(path), Msg: "duplicate key"})
+			continue
 		}
 		seen[name] = true
 		val := n.Content[i+1]
 		if spec, ok := lookupKey(path); ok {
 			v, ok := spec.kind.fromNode(val)
 			if !ok {
-				return &Error{File: source, Key: path, Msg: spec.kind.want(), Value: render(val)}
+				*errs = append(*errs, &Error{File: source, Line: line, Key: path, Msg: spec.kind.want(), Value: render(val)})
+				continue
 			}
-			*out = append(*out, setting{key: path, value: v, source: source})
+			*out = append(*out, setting{key: path, value: v, source: source, line: line})
 			continue
 		}
 		if isSection(path) {
-			if err := walkMapping(val, path, source, out); err != nil {
-				return err
-			}
+			walkMapping(val, path, source, out, errs)
 			continue
 		}
-		return &Error{File: source, Key: clip(path), Msg: unknownKey(path)}
+		*errs = append(*errs, &Error{File: source, Line: line, Key: clip(path), Msg: unknownKey(path)})
 	}
-	return nil
 }
 
 // keyName is the text of a mapping key node.

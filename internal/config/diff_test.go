@@ -185,8 +185,8 @@ func TestReferenceModelSpellsOutEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings, err := parseDocument(data, "mlp.yaml")
-	if err != nil {
+	settings, errs := parseDocument(data, "mlp.yaml")
+	if err := join(errs, "mlp.yaml"); err != nil {
 		t.Fatal(err)
 	}
 	var got, want []string

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"cmp"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -9,14 +12,17 @@ import (
 // unknown key, a value of the wrong type or a value failing validation. Use
 // errors.As to detect it (for example to pick an exit code).
 //
-// Error() renders one line: "File: Key: Msg, got Value: Err", leaving out
-// empty parts. The key is also left out when File is a --set that already
+// Error() renders one line: "File:Line: Key: Msg, got Value: Err", leaving
+// out empty parts. The key is also left out when File is a --set that already
 // spells it ("--set train.epoch=3: unknown key ...").
 type Error struct {
 	// File is where the offending value came from: the config file path,
 	// "--set key=value" for a set, "NAME=value" for an environment variable;
 	// empty when unknown (e.g. Validate on a Config built in code).
 	File string
+	// Line is the 1-based line of File where the key is, 0 when unknown
+	// or not a file.
+	Line int
 	// Key is the full dotted key path, e.g. "train.optimizer.lr"; empty for
 	// errors about a whole file or a malformed set.
 	Key string
@@ -32,7 +38,10 @@ type Error struct {
 // Error implements error.
 func (e *Error) Error() string {
 	var parts []string
-	if e.File != "" {
+	switch {
+	case e.File != "" && e.Line > 0:
+		parts = append(parts, e.File+":"+strconv.Itoa(e.Line))
+	case e.File != "":
 		parts = append(parts, e.File)
 	}
 	if e.Key != "" && !strings.HasPrefix(e.File, setPrefix+e.Key+"=") {
@@ -53,6 +62,55 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
+
+// Errors are several configuration errors, reported together so that a
+// config with several mistakes is fixed in one go. Error() puts each on
+// its own line; errors.As finds the first *Error.
+type Errors []*Error
+
+// Error implements error.
+func (l Errors) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the errors.
+func (l Errors) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
+// join returns nil for no errors, the *Error itself for one, Errors for
+// several. Errors of one file come first, in line order, then the others
+// (environment, sets, validation without a file line) in their order.
+func join(list []*Error, file string) error {
+	switch len(list) {
+	case 0:
+		return nil
+	case 1:
+		return list[0]
+	}
+	sorted := slices.Clone(list)
+	slices.SortStableFunc(sorted, func(a, b *Error) int {
+		ka, kb := a.File == file && a.Line > 0, b.File == file && b.Line > 0
+		switch {
+		case ka && kb:
+			return cmp.Compare(a.Line, b.Line)
+		case ka:
+			return -1
+		case kb:
+			return 1
+		}
+		return 0
+	})
+	return Errors(sorted)
+}
 
 // setPrefix starts the File of errors caused by a --set.
 const setPrefix = "--set "
