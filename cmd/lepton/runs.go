@@ -29,8 +29,9 @@ func newRunsCmd(s *streams, runF func(*runsOptions) error) *cobra.Command {
 epochs, best validation accuracy, test accuracy, training minutes and status.
 
 Status comes from the run's report.json ("finished", "interrupted",
-"failed", "diverged": stopped at a NaN or infinite loss); a run without report.json is "running" while the process whose
-PID its .lock file holds is alive, else "incomplete". A run whose files
+"failed", "diverged": stopped at a NaN or infinite loss); a run without
+report.json is "running" while a process holds the lock on its .lock file,
+else "incomplete". A run whose files
 cannot be parsed is listed as "unreadable" with a warning on stderr.
 Unknown values print as "-" (text), null (JSON) or an empty cell (CSV).
 

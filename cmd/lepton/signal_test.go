@@ -106,3 +106,69 @@ func TestSignalsWriteResumableCheckpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeRaceOneWins starts 8 "lepton train --resume RUN" processes at
+// once: exactly one trains, the others exit 5 saying the directory is in
+// use, and the one left is interrupted cleanly.
+func TestResumeRaceOneWins(t *testing.T) {
+	bin := buildLepton(t)
+	dataDir := cifartest.Toy(t, 400, 50, 1)
+	run := filepath.Join(t.TempDir(), "run")
+	out, err := exec.Command(bin, "train", "--config", writeConfig(t, toyConfig), "--data", dataDir, "--out", run, "--epochs", "1", "--quiet").CombinedOutput()
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	const procs = 8
+	cmds := make([]*exec.Cmd, procs)
+	errs := make([]*strings.Builder, procs)
+	done := make(chan int, procs)
+	for i := range cmds {
+		cmds[i] = exec.Command(bin, "train", "--resume", run, "--epochs", "100000", "--data", dataDir, "--quiet")
+		errs[i] = &strings.Builder{}
+		cmds[i].Stderr = errs[i]
+	}
+	for i, c := range cmds {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Process.Kill() })
+		go func() { c.Wait(); done <- i }()
+	}
+	refused := 0
+	finished := make(map[int]bool)
+	deadline := time.After(60 * time.Second)
+	for refused < procs-1 {
+		select {
+		case i := <-done:
+			finished[i] = true
+			code := cmds[i].ProcessState.ExitCode()
+			if code != exitRunExists || !strings.Contains(errs[i].String(), "run directory is in use by process") {
+				t.Fatalf("racer %d: exit %d, stderr %q; want exit %d, in use", i, code, errs[i].String(), exitRunExists)
+			}
+			refused++
+		case <-deadline:
+			t.Fatalf("after 60s, %d of %d racers refused", refused, procs)
+		}
+	}
+	winner := -1
+	for i := range cmds {
+		if !finished[i] {
+			winner = i
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case i := <-done:
+		t.Fatalf("the last racer %d exited early: %d %q", i, cmds[i].ProcessState.ExitCode(), errs[i].String())
+	default:
+	}
+	cmds[winner].Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("winner ignored SIGINT")
+	}
+	if code := cmds[winner].ProcessState.ExitCode(); code != exitSIGINT {
+		t.Errorf("winner: exit %d, want %d; stderr %q", code, exitSIGINT, errs[winner].String())
+	}
+}

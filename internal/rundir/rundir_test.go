@@ -3,9 +3,7 @@ package rundir
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -30,47 +28,6 @@ func TestCreateRefusesFinishedRunWithoutForce(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, ConfigFile)); string(b) != "y" {
 		t.Fatalf("forced Create left config %q, want the new one", b)
-	}
-}
-
-func TestLockRefusesLiveHolderAndTakesOverStale(t *testing.T) {
-	dir := t.TempDir()
-	l, err := Acquire(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Acquire(dir); !errors.Is(err, ErrLocked) {
-		t.Fatalf("second Acquire: %v, want ErrLocked", err)
-	}
-	if err := l.Release(); err != nil {
-		t.Fatal(err)
-	}
-
-	// A lock left by a process that has exited is stale.
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	dead := cmd.Process.Pid
-	os.WriteFile(filepath.Join(dir, LockFile), []byte(strconv.Itoa(dead)+"\n"), 0o644)
-	if _, alive := Holder(dir); alive {
-		t.Fatalf("process %d should be dead", dead)
-	}
-	l, err = Acquire(dir)
-	if err != nil {
-		t.Fatalf("stale lock not taken over: %v", err)
-	}
-	l.Release()
-
-	// A lock held by another live process is refused.
-	sleeper := exec.Command("sleep", "30")
-	if err := sleeper.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sleeper.Process.Kill()
-	os.WriteFile(filepath.Join(dir, LockFile), []byte(strconv.Itoa(sleeper.Process.Pid)), 0o644)
-	if _, err := Acquire(dir); !errors.Is(err, ErrLocked) {
-		t.Fatalf("Acquire with a live holder: %v, want ErrLocked", err)
 	}
 }
 

@@ -4,8 +4,8 @@
 //
 // A run directory holds config.yaml, metrics.csv (one row per epoch),
 // checkpoints/ and, once training ended, report.json. A run whose
-// report.json is missing is "incomplete", or "running" while its .lock
-// file names a live process.
+// report.json is missing is "incomplete", or "running" while a process
+// holds the lock on its .lock file.
 package runs
 
 import (
@@ -39,7 +39,7 @@ const (
 	Interrupted = "interrupted"
 	Failed      = "failed"
 	Diverged    = "diverged"   // training stopped at a NaN or infinite loss, gradient or weight
-	Running     = "running"    // no report.json, and .lock names a live process
+	Running     = "running"    // no report.json, and a process holds the run's lock
 	Incomplete  = "incomplete" // no report.json, and no live training process
 	Unreadable  = "unreadable" // report.json or metrics.csv cannot be parsed
 )

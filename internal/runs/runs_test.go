@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/lepton-cli/lepton/internal/metrics"
+	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -43,6 +44,7 @@ type fixture struct {
 	epochs  int    // metrics.csv rows; 0 writes no metrics.csv
 	report  string // report.json content; "" writes none
 	lock    string // .lock content; "" writes none
+	held    bool   // this process holds the run's lock (a live trainer)
 	seconds float64
 }
 
@@ -114,6 +116,13 @@ func layout(t *testing.T, fixtures []fixture) string {
 		if f.lock != "" {
 			write(".lock", f.lock)
 		}
+		if f.held {
+			l, err := rundir.Acquire(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Release() })
+		}
 	}
 	os.MkdirAll(filepath.Join(parent, "not-a-run", "stuff"), 0o755)
 	os.WriteFile(filepath.Join(parent, "notes.txt"), []byte("x"), 0o644)
@@ -127,7 +136,7 @@ func standardRuns(t *testing.T) string {
 		{name: "tanh-20261126-140000", config: "tanh", epochs: 2, seconds: 6, report: reportJSON("tanh", "failed", 2, 2, 0.40, -1, 12)},
 		{name: "old-report", config: "mlp", epochs: 3, seconds: 20, report: reportJSON("mlp", "", 3, 2, 0.40, 0.39, 60)},
 		{name: "crashed", config: "deep", epochs: 5, seconds: 60},
-		{name: "live", config: "mlp", epochs: 1, seconds: 15, lock: fmt.Sprintf("%d\n", os.Getpid())},
+		{name: "live", config: "mlp", epochs: 1, seconds: 15, held: true},
 		{name: "stale-lock", config: "mlp", lock: fmt.Sprintf("%d\n", deadPID(t))},
 		{name: "broken", config: "mlp", epochs: 2, seconds: 3, report: "{not json"},
 	})
