@@ -1,6 +1,6 @@
 # lepton's make targets. The two commands for a fresh machine:
 #   make train   # fetch CIFAR-10 if needed, then train configs/mlp.yaml
-#   make test    # vet + the whole test suite (what CI runs)
+#   make test    # vet, cross-compiles, arm64 tests under qemu, the whole test suite (what CI runs)
 
 GO      ?= go
 BIN     := bin/lepton
@@ -26,8 +26,34 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 
-test: vet
+test: vet cross qemu-test
 	$(GO) test -count=1 -timeout 20m ./...
+
+# Builds everywhere Go runs: every package, the tests included (go vet
+# type-checks them), for each of CROSS.
+CROSS ?= linux/arm64 darwin/arm64 windows/amd64
+.PHONY: cross qemu-test
+cross:
+	@set -e; for t in $(CROSS); do \
+	  echo "cross-compile $$t"; \
+	  GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./...; \
+	  GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; \
+	done
+
+# Runs the linux/arm64 tests of the portable kernels (internal/blas,
+# internal/model) under qemu-aarch64 (Debian: apt-get install qemu-user)
+# when it is installed; says so and skips otherwise.
+QEMU        ?= qemu-aarch64
+QEMU_PKGS   ?= internal/blas internal/model
+QEMU_OUT    ?= $(or $(TMPDIR),/tmp)/lepton-qemu
+qemu-test:
+	@if ! command -v $(QEMU) >/dev/null 2>&1; then \
+	  echo "qemu-test: $(QEMU) not installed (apt-get install qemu-user): linux/arm64 tests not run"; exit 0; fi; \
+	set -e; mkdir -p $(QEMU_OUT); for p in $(QEMU_PKGS); do \
+	  GOOS=linux GOARCH=arm64 $(GO) test -c -o $(QEMU_OUT)/$$(basename $$p).test ./$$p; \
+	  echo "qemu-test: $$p (linux/arm64 under $(QEMU))"; \
+	  (cd $$p && $(QEMU) $(QEMU_OUT)/$$(basename $$p).test -test.short -test.count=1) || exit 1; \
+	done
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
