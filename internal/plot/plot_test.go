@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/vg"
 )
 
 // out returns where a test figure goes: $LEPTON_PLOT_DIR when set (to look
@@ -110,7 +112,7 @@ func TestCurves(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := out(t, "curves-"+strings.ReplaceAll(strings.ReplaceAll(tc.name, " ", "-"), ",", "")+".png")
-			if err := Curves(path, tc.history); err != nil {
+			if err := Curves(path, tc.history, CurvesOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			img := decode(t, path)
@@ -129,7 +131,7 @@ func TestCurves(t *testing.T) {
 
 func TestCurvesEmpty(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.png")
-	err := Curves(path, nil)
+	err := Curves(path, nil, CurvesOptions{})
 	if !errors.Is(err, ErrNoData) || !strings.Contains(err.Error(), path) {
 		t.Errorf("Curves(nil) = %v, want ErrNoData naming the file", err)
 	}
@@ -153,8 +155,8 @@ func TestConfusion(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := decode(t, path)
-	if b := img.Bounds(); b.Dx() < 6*dpi || b.Dx() != b.Dy() {
-		t.Errorf("size %v, want a square of at least 6 inches", b)
+	if b := img.Bounds(); b.Dy() < 6*dpi || b.Dx() != b.Dy()+int(barW*dpi/vg.Inch) {
+		t.Errorf("size %v, want a square of at least 6 inches and the colour bar", b)
 	}
 	// Diagonal cells (most of their row) are strong blue, the rest light.
 	if n := countBlue(img); n < 10*2000 {

@@ -23,7 +23,8 @@ const (
 	ConfigFile    = "config.yaml"
 	MetricsFile   = "metrics.csv"
 	ReportFile    = "report.json"
-	CurvesFile    = "curves.png"    // loss, accuracy and learning rate per epoch
+	CurvesFile    = "curves.png"    // loss, accuracy and learning rate per epoch (and per step, short runs)
+	StepsFile     = "steps.csv"     // loss and learning rate of every step (runs of few epochs)
 	ConfusionFile = "confusion.png" // the final checkpoint's test confusion matrix
 	CheckpointDir = "checkpoints"
 	LastFile      = "last.safetensors"
@@ -67,7 +68,7 @@ func Create(dir string, force bool, config []byte) error {
 		if !force {
 			return fmt.Errorf("%s: %w", dir, ErrExists)
 		}
-		for _, f := range []string{CheckpointDir, ReportFile, MetricsFile} {
+		for _, f := range []string{CheckpointDir, ReportFile, MetricsFile, StepsFile} {
 			if err := os.RemoveAll(filepath.Join(dir, f)); err != nil {
 				return fmt.Errorf("clear run directory %s: %w", dir, err)
 			}

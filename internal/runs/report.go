@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -49,7 +50,9 @@ func Summarize(dir string) (*Summary, error) {
 	var failed []error
 	if len(r.History) > 0 {
 		s.Curves = filepath.Join(dir, rundir.CurvesFile)
-		if err := plot.Curves(s.Curves, train.PlotHistory(r.History)); err != nil {
+		steps, _ := train.ReadSteps(filepath.Join(dir, rundir.StepsFile)) // short runs only
+		title := train.CurvesTitle(r.Name, cmp.Or(r.Config, "-"), r.BestEpoch, "val_acc", orNaN(r.BestValAcc))
+		if err := plot.Curves(s.Curves, train.PlotHistory(r.History), plot.CurvesOptions{Title: title, Steps: train.PlotSteps(steps)}); err != nil {
 			s.Curves, failed = "", append(failed, err)
 		}
 	}
@@ -75,6 +78,14 @@ func Summarize(dir string) (*Summary, error) {
 		return s, err
 	}
 	return s, nil
+}
+
+// orNaN is *p, NaN when p is nil.
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }
 
 // oneLine joins the lines of a message with "; ".

@@ -3,52 +3,84 @@ package train
 import (
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/lepton-cli/lepton/internal/atomicfile"
 	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/failpoint"
 	"github.com/lepton-cli/lepton/internal/plot"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
-// Progress shows training progress on w: with Interactive, a progress bar
-// per epoch with ETA and running loss; always one summary line per epoch.
+// Progress shows training progress on w: with Interactive, one progress
+// bar for the whole run (steps done of all epochs, elapsed and remaining
+// time of the run) described by the epoch, the running loss and accuracy
+// of the epoch and the images per second; always one summary line per
+// epoch.
 type Progress struct {
 	Hooks
 	W           io.Writer
 	Interactive bool
 
-	bar *progressbar.ProgressBar
+	bar       *progressbar.ProgressBar
+	start     time.Time
+	fromStep  int64 // the loop's GlobalStep when the bar started
+	images    int   // images trained since the bar started
+	lastSeen  int   // the loop's images seen in the epoch, at the last step
+	lastEpoch int
+}
+
+// TrainStart implements Listener.
+func (p *Progress) TrainStart(l *Loop) error {
+	if !p.Interactive {
+		return nil
+	}
+	_, perEpoch := epochSteps(l.Train.Len(), l.Config.Train.BatchSize, l.Model.Spec.BatchNorm)
+	total := int64(perEpoch) * int64(l.Config.Train.Epochs)
+	p.fromStep, p.start = l.GlobalStep, time.Now()
+	p.lastSeen, p.lastEpoch = l.seen, l.Epoch+1
+	p.bar = progressbar.NewOptions64(max(total-l.GlobalStep, 1),
+		progressbar.OptionSetWriter(p.W),
+		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", l.Epoch+1, l.Config.Train.Epochs)),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("steps"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	return nil
 }
 
 // Step implements Listener.
 func (p *Progress) Step(l *Loop, ev StepEvent) error {
-	if !p.Interactive {
+	if p.bar == nil {
 		return nil
 	}
-	if p.bar == nil {
-		p.bar = progressbar.NewOptions(ev.Steps,
-			progressbar.OptionSetWriter(p.W),
-			progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", ev.Epoch, l.Config.Train.Epochs)),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
+	if ev.Epoch != p.lastEpoch {
+		p.lastSeen, p.lastEpoch = 0, ev.Epoch
 	}
-	p.bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f", ev.Epoch, l.Config.Train.Epochs, ev.Loss))
-	return p.bar.Set(ev.Step)
+	p.images += l.seen - p.lastSeen
+	p.lastSeen = l.seen
+	acc := 0.0
+	if l.seen > 0 {
+		acc = float64(l.correct) / float64(l.seen)
+	}
+	rate := float64(p.images) / max(time.Since(p.start).Seconds(), 1e-9)
+	p.bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.4f  acc %.4f  %.0f img/s",
+		ev.Epoch, l.Config.Train.Epochs, ev.Loss, acc, rate))
+	return p.bar.Set64(ev.GlobalStep - p.fromStep)
 }
 
 // EpochEnd implements Listener.
 func (p *Progress) EpochEnd(l *Loop, ev EpochEvent) error {
 	if p.bar != nil {
-		p.bar.Finish()
-		p.bar = nil
+		p.bar.Clear() // the summary line goes where the bar was; it redraws on the next step
 	}
 	m := ev.Metrics
 	mark := ""
@@ -63,9 +95,9 @@ func (p *Progress) EpochEnd(l *Loop, ev EpochEvent) error {
 // TrainEnd implements Listener.
 func (p *Progress) TrainEnd(*Loop, error) error {
 	if p.bar != nil {
+		p.bar.Clear()
 		p.bar.Exit()
 		p.bar = nil
-		fmt.Fprintln(p.W)
 	}
 	return nil
 }
@@ -157,14 +189,82 @@ func weightsOnly(ts []checkpoint.Tensor) []checkpoint.Tensor {
 // runFile is a path inside the run directory.
 func runFile(dir, name string) string { return filepath.Join(dir, name) }
 
-// Curves redraws the run's learning curves (loss, accuracy, learning rate
-// per epoch) into Path after every epoch.
+// Curves redraws the run's learning curves into Path (curves.png) after
+// every epoch, titled with the run (Path's directory), the config and the
+// best epoch. Runs of at most StepEpochs epochs also get the loss and
+// learning rate of every step, recorded here and kept in steps.csv beside
+// Path, so that a resumed run and "lepton report" draw the same figure.
 type Curves struct {
 	Hooks
 	Path string
+
+	record   bool
+	steps    []StepRecord
+	epoch    int     // epoch of the last step seen
+	lossSum  float64 // the loop's running loss sum and images at the last step
+	lossSeen int
+}
+
+// stepsPath is where the step records go.
+func (c *Curves) stepsPath() string { return runFile(filepath.Dir(c.Path), rundir.StepsFile) }
+
+// TrainStart implements Listener. A resumed run keeps the records of the
+// steps its checkpoint had done.
+func (c *Curves) TrainStart(l *Loop) error {
+	c.record = l.Config.Train.Epochs <= StepEpochs
+	if !c.record {
+		return nil
+	}
+	c.epoch, c.lossSum, c.lossSeen = l.Epoch+1, l.lossSum, l.seen
+	if l.GlobalStep == 0 {
+		return nil
+	}
+	old, err := ReadSteps(c.stepsPath())
+	if err != nil {
+		return nil // the figure then starts here; metrics.csv has the epochs
+	}
+	for _, r := range old {
+		if r.Step <= l.GlobalStep {
+			c.steps = append(c.steps, r)
+		}
+	}
+	return nil
+}
+
+// Step implements Listener: the batch's loss is the growth of the epoch's
+// running loss sum.
+func (c *Curves) Step(l *Loop, ev StepEvent) error {
+	if !c.record {
+		return nil
+	}
+	if ev.Epoch != c.epoch {
+		c.epoch, c.lossSum, c.lossSeen = ev.Epoch, 0, 0
+	}
+	loss := math.NaN()
+	if n := l.seen - c.lossSeen; n > 0 {
+		loss = (l.lossSum - c.lossSum) / float64(n)
+	}
+	c.lossSum, c.lossSeen = l.lossSum, l.seen
+	c.steps = append(c.steps, StepRecord{Step: ev.GlobalStep, Epoch: ev.Epoch, EpochStep: ev.Step, EpochSteps: ev.Steps, Loss: loss, LR: l.lastLR})
+	return nil
 }
 
 // EpochEnd implements Listener.
 func (c *Curves) EpochEnd(l *Loop, _ EpochEvent) error {
-	return plot.Curves(c.Path, PlotHistory(l.History))
+	if err := c.saveSteps(); err != nil {
+		return err
+	}
+	bm, _ := l.Best()
+	title := CurvesTitle(filepath.Base(filepath.Dir(c.Path)), l.Config.Name, l.BestEpoch, l.monitor(), metricOf(bm, l.monitor()))
+	return plot.Curves(c.Path, PlotHistory(l.History), plot.CurvesOptions{Title: title, Steps: PlotSteps(c.steps)})
+}
+
+// TrainEnd implements Listener: an interrupted run keeps its steps so far.
+func (c *Curves) TrainEnd(*Loop, error) error { return c.saveSteps() }
+
+func (c *Curves) saveSteps() error {
+	if !c.record {
+		return nil
+	}
+	return atomicfile.Write(c.stepsPath(), 0o644, func(w io.Writer) error { return WriteSteps(w, c.steps) })
 }
