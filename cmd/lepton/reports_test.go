@@ -254,7 +254,7 @@ func TestPredictAtScaleCLI(t *testing.T) {
 }
 
 // TestExportONNX exports a trained checkpoint and runs it in gonnx: its
-// probabilities must match "lepton predict --logits" within 1e-5.
+// logits and probabilities must match "lepton predict --logits" within 1e-5.
 func TestExportONNX(t *testing.T) {
 	dataDir, runDir := trainToy(t, t.TempDir(), "toy")
 	best := filepath.Join(runDir, "checkpoints", "best.safetensors")
@@ -275,6 +275,7 @@ func TestExportONNX(t *testing.T) {
 			Class       string  `json:"class"`
 			Probability float64 `json:"probability"`
 		} `json:"top"`
+		Logits []float64 `json:"logits"`
 	}
 	var preds []pred
 	for _, l := range strings.Split(strings.TrimSpace(r.out), "\n") {
@@ -300,18 +301,24 @@ func TestExportONNX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	probs := res["probabilities"].Data().([]float32)
+	probs, logits := res["probabilities"].Data().([]float32), res["logits"].Data().([]float32)
 	classes := data.DefaultClasses()
-	worst := 0.0
+	worst, worstLogit := 0.0, 0.0
 	for i, p := range preds {
 		for _, c := range p.Top {
 			j := indexOf(classes, c.Class)
 			worst = math.Max(worst, math.Abs(float64(probs[i*10+j])-c.Probability))
 		}
+		if len(p.Logits) != len(classes) {
+			t.Fatalf("%s: %d logits from predict --logits", p.Path, len(p.Logits))
+		}
+		for j, l := range p.Logits {
+			worstLogit = math.Max(worstLogit, math.Abs(float64(logits[i*10+j])-l))
+		}
 	}
-	t.Logf("ONNX (gonnx) vs lepton predict, %d images: max |p diff| = %.3g", len(preds), worst)
-	if worst >= 1e-5 {
-		t.Errorf("probabilities differ by %g", worst)
+	t.Logf("ONNX (gonnx) vs lepton predict, %d images: max |p diff| = %.3g, max |logit diff| = %.3g", len(preds), worst, worstLogit)
+	if worst >= 1e-5 || worstLogit >= 1e-5 {
+		t.Errorf("probabilities differ by %g, logits by %g (want < 1e-5)", worst, worstLogit)
 	}
 
 	r = runCLI(t, nil, "export", "--checkpoint", best, "--format", "tflite", out)
@@ -378,7 +385,8 @@ func TestHelpHasExamples(t *testing.T) {
 }
 
 // TestNoColour checks that nothing lepton prints carries ANSI escapes,
-// with and without NO_COLOR.
+// with and without NO_COLOR (TestNoColourOnATerminal does the same with
+// the progress bar drawn on a terminal).
 func TestNoColour(t *testing.T) {
 	_, runDir := trainToy(t, t.TempDir(), "toy")
 	best := filepath.Join(runDir, "checkpoints", "best.safetensors")

@@ -5,29 +5,17 @@ package cifartest
 
 import (
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/realdata"
 )
 
-// Dir returns the real CIFAR-10 directory named by LEPTON_DATA_DIR. When it
-// is unset or holds no test_batch.bin, the test fails under CI (CI set) and
-// is skipped elsewhere.
+// Dir returns the real CIFAR-10 directory named by LEPTON_DATA_DIR; see
+// realdata.Dir, which decides.
 func Dir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("LEPTON_DATA_DIR")
-	if dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, data.TestFile)); err == nil {
-			return dir
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("real CIFAR-10 data not found: set LEPTON_DATA_DIR to a directory holding data_batch_1..5.bin and test_batch.bin (got %q)", dir)
-	}
-	t.Skip("LEPTON_DATA_DIR not set; skipping the real-data test outside CI")
-	return ""
+	return realdata.Dir(t)
 }
 
 // Toy writes a small, learnable data set in CIFAR-10's binary layout to a

@@ -1,32 +1,22 @@
 package data
 
 import (
-	"os"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/lepton-cli/lepton/internal/realdata"
 )
 
-// realDataDir returns $LEPTON_DATA_DIR, failing under CI and skipping
-// otherwise when it is not set or does not exist.
-func realDataDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv(EnvDataDir)
-	if dir != "" {
-		if _, err := os.Stat(dir); err == nil {
-			return dir
-		}
+// TestRealdataFiles keeps realdata's file list equal to the loaders'.
+func TestRealdataFiles(t *testing.T) {
+	if !slices.Equal(realdata.Files, AllFiles()) {
+		t.Errorf("realdata.Files %v, data.AllFiles %v", realdata.Files, AllFiles())
 	}
-	msg := "real CIFAR-10 data needed: set " + EnvDataDir + " to a directory with the binary version (got " + `"` + dir + `")`
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
 }
 
 func TestRealData(t *testing.T) {
-	dir := realDataDir(t)
+	dir := realdata.Dir(t)
 	tests := []struct {
 		name     string
 		load     func(string) (*Dataset, error)
