@@ -101,6 +101,8 @@ func TestExitCodesByKind(t *testing.T) {
 			code: exitData, want: "data_batch_1.bin"},
 		{name: "data fetch --from: too few class names", args: []string{"data", "fetch", "--from", fewNames, "--data", filepath.Join(tmp, "dest")},
 			code: exitData, want: data.MetaFile},
+		{name: "eval --images: missing folder", args: []string{"eval", "--checkpoint", best, "--images", filepath.Join(tmp, "no-photos")},
+			code: exitData, want: "no-photos"},
 		{name: "data info: no data", args: []string{"data", "info", "--data", filepath.Join(tmp, "nothing")},
 			code: exitData, want: "lepton data fetch"},
 	}

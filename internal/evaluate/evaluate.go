@@ -95,7 +95,7 @@ func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 func LoadImageFolder(ctx context.Context, dir string, classes []string, workers int, stderr io.Writer) (*data.Dataset, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("--images: %w", err)
+		return nil, data.Invalid(fmt.Errorf("--images: %w", err))
 	}
 	var paths []string
 	var labels []uint8
@@ -106,7 +106,7 @@ func LoadImageFolder(ctx context.Context, dir string, classes []string, workers 
 		}
 		info, err := os.Stat(path) // follows a symlinked class folder
 		if err != nil {
-			return nil, fmt.Errorf("--images: %w", err)
+			return nil, data.Invalid(fmt.Errorf("--images: %w", err))
 		}
 		if !info.IsDir() {
 			if predict.IsImage(e.Name()) {
@@ -119,11 +119,11 @@ func LoadImageFolder(ctx context.Context, dir string, classes []string, workers 
 			return nil, data.Invalid(fmt.Errorf("--images: folder %s is not a class of the checkpoint (classes: %s)", path, strings.Join(classes, ", ")))
 		}
 		if label > 255 {
-			return nil, fmt.Errorf("--images: class %s has label %d, more than 255 classes are not supported", e.Name(), label)
+			return nil, data.Invalid(fmt.Errorf("--images: class %s has label %d, more than 255 classes are not supported", e.Name(), label))
 		}
 		files, err := predict.FindImages(path)
 		if err != nil {
-			return nil, fmt.Errorf("--images: %w", err)
+			return nil, data.Invalid(fmt.Errorf("--images: %w", err))
 		}
 		paths = append(paths, files...)
 		for range files {
