@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/lepton-cli/lepton/internal/config"
@@ -169,7 +168,7 @@ func runTrial(ctx context.Context, dir string, t Trial, opts LocalOptions, threa
 	// Its own process group: the terminal's Ctrl-C reaches the sweep only,
 	// which passes exactly one SIGINT on (a second one would make the
 	// trial exit before it saved its checkpoint).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = opts.Grace
 	if cmd.WaitDelay == 0 {
