@@ -371,7 +371,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "early stopping blames the later val_split", file: "train:\n  early_stopping:\n    enabled: true\n    monitor: val_loss\n", sets: []string{"data.val_split=0"},
 			want: "--set data.val_split=0: train.early_stopping.enabled: true watches train.early_stopping.monitor (val_loss), which needs data.val_split > 0, but it is 0"},
 		{name: "plateau without a validation split", file: "data:\n  val_split: 0\ntrain:\n  schedule:\n    name: plateau\n",
-			want: "configs/x.yaml: train.schedule.name: plateau watches train.schedule.monitor (val_loss), which needs data.val_split > 0, but it is 0"},
+			want: "configs/x.yaml:5: train.schedule.name: plateau watches train.schedule.monitor (val_loss), which needs data.val_split > 0, but it is 0"},
 		{name: "schedule name", sets: []string{"train.schedule.name=linear"},
 			want: `--set train.schedule.name=linear: must be one of constant, step, cosine, one_cycle, plateau, got "linear"`},
 		{name: "scale range in file", file: "data:\n  augment:\n    scale: [0.5, 1.5]\n",
