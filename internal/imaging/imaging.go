@@ -2,8 +2,11 @@
 // RGB input that the CIFAR-10 models expect, and back.
 //
 // Decoding is guarded against decompression bombs: the image header is
-// read first and images whose width*height exceeds a pixel budget are
-// refused before any pixel buffer is allocated.
+// read first and images whose width*height exceeds a pixel budget, or whose
+// sides differ by more than MaxAspect, are refused before any pixel buffer
+// is allocated; the images being decoded at once share one pixel budget;
+// and resizing works in memory bounded by the output size, whatever the
+// input's shape.
 //
 // The CIFAR-10 layout used throughout is planar ("CHW"): 1024 red bytes,
 // then 1024 green bytes, then 1024 blue bytes, each plane row-major.
@@ -19,14 +22,12 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"os"
-	"syscall"
+
+	"github.com/lepton-cli/lepton/internal/regularfile"
 
 	// Register the GIF decoder; PNG and JPEG register through their
 	// imports above.
 	_ "image/gif"
-
-	"golang.org/x/image/draw"
 )
 
 const (
@@ -48,24 +49,33 @@ const (
 // about 60 MB for a 4:2:0 JPEG.
 const MaxPixels = 40_000_000
 
+// MaxAspect is the largest ratio of an image's long side to its short side
+// that Decode accepts. 100:1 admits every photograph, panoramas included,
+// and with MaxPixels bounds each side to 63,245 pixels.
+const MaxAspect = 100
+
 // ErrEmpty is returned by Decode when the input holds no bytes at all.
 var ErrEmpty = errors.New("empty file")
 
 // TooLargeError reports an image whose header claims more pixels than the
-// limit passed to Decode. It is returned before any pixel data is decoded.
+// limit passed to Decode, non-positive dimensions, or an aspect ratio beyond
+// MaxAspect. It is returned before any pixel data is decoded.
 type TooLargeError struct {
 	// Width and Height are the dimensions claimed by the image header.
 	Width, Height int
-	// Max is the pixel limit that was exceeded.
+	// Max is the pixel limit.
 	Max int
 }
 
 // Error implements error.
 func (e *TooLargeError) Error() string {
-	if e.Width <= 0 || e.Height <= 0 {
+	switch {
+	case e.Width <= 0 || e.Height <= 0:
 		return fmt.Sprintf("image is %dx%d pixels, dimensions must be positive", e.Width, e.Height)
+	case e.Width > e.Max/e.Height:
+		return fmt.Sprintf("image is %dx%d pixels, more than the %d allowed", e.Width, e.Height, e.Max)
 	}
-	return fmt.Sprintf("image is %dx%d pixels, more than the %d allowed", e.Width, e.Height, e.Max)
+	return fmt.Sprintf("image is %dx%d pixels, an aspect ratio beyond the %d:1 allowed", e.Width, e.Height, MaxAspect)
 }
 
 // recordingReader remembers the first read error other than io.EOF and
@@ -89,51 +99,70 @@ func (rr *recordingReader) Read(p []byte) (int, error) {
 //
 // The header is decoded first (the bytes it consumes are buffered and
 // replayed for the full decode) and the image is refused with a
-// *TooLargeError if its width or height is not positive or width*height
-// exceeds maxPixels. A maxPixels <= 0 selects MaxPixels. An input without
+// *TooLargeError if its width or height is not positive, width*height
+// exceeds maxPixels or one side is more than MaxAspect times the other. A
+// maxPixels <= 0 selects MaxPixels. Concurrent calls share a budget of
+// MaxPixels pixels being decoded: a call waits until its image fits. An input without
 // any bytes yields ErrEmpty; an unrecognised format yields image.ErrFormat;
 // input that ends early yields an error matching io.ErrUnexpectedEOF.
 // Errors are returned without a prefix so callers can name the source.
 func Decode(r io.Reader, maxPixels int) (image.Image, error) {
+	img, release, err := decode(r, maxPixels)
+	if err != nil {
+		return nil, err
+	}
+	release()
+	return img, nil
+}
+
+// decode is Decode that keeps the image's share of the decoding budget
+// until the caller calls release (when err is nil).
+func decode(r io.Reader, maxPixels int) (img image.Image, release func(), err error) {
 	if maxPixels <= 0 {
 		maxPixels = MaxPixels
 	}
 	br := bufio.NewReader(r)
 	if _, err := br.Peek(1); err != nil {
 		if err == io.EOF {
-			return nil, ErrEmpty
+			return nil, nil, ErrEmpty
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	rec := &recordingReader{r: br}
 	var head bytes.Buffer
 	cfg, _, err := image.DecodeConfig(io.TeeReader(rec, &head))
 	if err != nil {
 		if rec.err != nil {
-			return nil, rec.err
+			return nil, nil, rec.err
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkSize(cfg.Width, cfg.Height, maxPixels); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	img, _, err := image.Decode(io.MultiReader(&head, rec))
+	free := reserve(cfg.Width * cfg.Height)
+	defer func() {
+		if err != nil {
+			free()
+		}
+	}()
+	img, _, err = image.Decode(io.MultiReader(&head, rec))
 	if err != nil {
 		if rec.err != nil {
-			return nil, rec.err
+			return nil, nil, rec.err
 		}
 		if isTruncation(err) {
-			return nil, &truncatedError{cause: err}
+			return nil, nil, &truncatedError{cause: err}
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	// Defence in depth: a decoder must never return more than its header
 	// announced, but verify rather than trust.
 	b := img.Bounds()
 	if err := checkSize(b.Dx(), b.Dy(), maxPixels); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return img, nil
+	return img, free, nil
 }
 
 // isTruncation reports whether a decoder error means the pixel data ended
@@ -153,10 +182,11 @@ func (e *truncatedError) Error() string { return io.ErrUnexpectedEOF.Error() }
 
 func (e *truncatedError) Unwrap() []error { return []error{io.ErrUnexpectedEOF, e.cause} }
 
-// checkSize refuses non-positive dimensions and w*h > maxPixels without
-// overflowing.
+// checkSize refuses non-positive dimensions, w*h > maxPixels and aspect
+// ratios beyond MaxAspect, without overflowing.
 func checkSize(w, h, maxPixels int) error {
-	if w <= 0 || h <= 0 || w > maxPixels/h {
+	// Once w*h <= maxPixels, MaxAspect*min(w, h) cannot overflow.
+	if w <= 0 || h <= 0 || w > maxPixels/h || max(w, h) > MaxAspect*min(w, h) {
 		return &TooLargeError{Width: w, Height: h, Max: maxPixels}
 	}
 	return nil
@@ -174,7 +204,9 @@ func checkSize(w, h, maxPixels int) error {
 // A 32x32 image is converted pixel by pixel without resampling, so a 32x32
 // opaque RGB image passes through bit-exact. Other sizes are resampled with
 // golang.org/x/image/draw.CatmullRom, whose kernel widens when shrinking so
-// that downscaling is properly low-pass filtered.
+// that downscaling is properly low-pass filtered; a side longer than 1024
+// pixels is box-averaged to 512 first, so that memory stays small (a few
+// MB) whatever the image's shape, 1x40,000,000 included.
 func ToCIFAR(img image.Image) []byte {
 	out := make([]byte, Size)
 	b := img.Bounds()
@@ -183,9 +215,7 @@ func ToCIFAR(img image.Image) []byte {
 		return out
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, Width, Height))
-	if !b.Empty() {
-		draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-	}
+	resample(dst, img)
 	fromRGBA(out, dst)
 	return out
 }
@@ -282,25 +312,24 @@ func fromRGBA(out []byte, m *image.RGBA) {
 	}
 }
 
-// LoadFile opens path, decodes it with Decode and converts it with ToCIFAR.
-// Errors are a single line naming the file, for example
-// "cat.txt: image: unknown format" or "dir/: is a directory"; the cause is
-// wrapped. The name "-" is not special.
+// LoadFile opens path, decodes it with Decode and converts it with ToCIFAR,
+// holding the image's share of the decoding budget until it is converted.
+// Only regular files are read: a FIFO or a device is refused without
+// blocking. Errors are a single line naming the file, for example
+// "cat.txt: image: unknown format", "dir/: is a directory" or
+// "pipe.png: not a regular file"; the cause is wrapped. The name "-" is
+// not special.
 func LoadFile(path string, maxPixels int) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := regularfile.Open(path)
 	if err != nil {
-		return nil, err // *fs.PathError: "open <path>: <cause>"
+		return nil, err // "open <path>: <cause>" or "<path>: not a regular file"
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	} else if fi.IsDir() {
-		return nil, fmt.Errorf("%s: %w", path, syscall.EISDIR)
-	}
-	img, err := Decode(f, maxPixels)
+	img, release, err := decode(f, maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	defer release()
 	return ToCIFAR(img), nil
 }
 
@@ -321,11 +350,10 @@ func FromCIFAR(chw []byte) *image.RGBA {
 }
 
 // Upscale resizes img to w x h with the Catmull-Rom resampler (despite the
-// name it shrinks as well). Non-positive w or h give an empty image.
+// name it shrinks as well, in bounded memory like ToCIFAR). Non-positive w
+// or h give an empty image.
 func Upscale(img image.Image, w, h int) *image.RGBA {
 	dst := image.NewRGBA(image.Rect(0, 0, max(w, 0), max(h, 0)))
-	if !dst.Bounds().Empty() && !img.Bounds().Empty() {
-		draw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), draw.Src, nil)
-	}
+	resample(dst, img)
 	return dst
 }

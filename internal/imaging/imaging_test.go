@@ -751,11 +751,17 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if s := img.Bounds().Size(); s.X <= 0 || s.Y <= 0 || s.X*s.Y > maxPixels {
-			t.Fatalf("Decode accepted a %v image, limit %d", s, maxPixels)
+		if s := img.Bounds().Size(); s.X <= 0 || s.Y <= 0 || s.X*s.Y > maxPixels || max(s.X, s.Y) > MaxAspect*min(s.X, s.Y) {
+			t.Fatalf("Decode accepted a %v image, limit %d pixels and %d:1", s, maxPixels, MaxAspect)
 		}
-		if out := ToCIFAR(img); len(out) != Size {
+		runtime.ReadMemStats(&before)
+		out := ToCIFAR(img)
+		runtime.ReadMemStats(&after)
+		if len(out) != Size {
 			t.Fatalf("ToCIFAR returned %d bytes", len(out))
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+			t.Fatalf("ToCIFAR of a %v image allocated %d bytes", img.Bounds().Size(), alloc)
 		}
 	})
 }
