@@ -17,6 +17,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lepton-cli/lepton/internal/regularfile"
+	"github.com/nlpodyssey/safetensors"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.safetensors")
@@ -322,7 +325,16 @@ func TestLoadCorrupt(t *testing.T) {
 			m := validMeta(t)
 			return craft(t, m, good, data, false)
 		}(), wantIs: ErrCorrupt, wantMsg: `missing "data_sha256" metadata`},
-		{name: "data checksum wrong", file: craft(t, withMeta(keyDataSHA, strings.Repeat("0", 64)), good, data, false), wantIs: ErrCorrupt, wantMsg: "data checksum mismatch (header records 0000000000000000…"},
+		{name: "data checksum wrong", file: func() []byte {
+			// A valid header digest over a wrong data digest.
+			m := withMeta(keyDataSHA, strings.Repeat("0", 64))
+			index := []tensorIndex{
+				{name: "a", dtype: safetensors.F32, shape: good[0].shape, offsets: good[0].offsets},
+				{name: "b", dtype: safetensors.F32, shape: good[1].shape, offsets: good[1].offsets},
+			}
+			m[keyHeaderSHA] = headerDigest(m, index)
+			return craft(t, m, good, data, false)
+		}(), wantIs: ErrCorrupt, wantMsg: "data checksum mismatch (header records 0000000000000000…"},
 		{name: "header checksum missing", file: func() []byte {
 			m := validMeta(t)
 			sum := sha256.Sum256(data)
@@ -466,7 +478,7 @@ func TestLoadFileErrors(t *testing.T) {
 	}{
 		{name: "missing file", path: filepath.Join(dir, "nope.safetensors"), wantIs: fs.ErrNotExist,
 			want: "open checkpoint " + filepath.Join(dir, "nope.safetensors") + ": no such file or directory"},
-		{name: "directory", path: dir, want: "read checkpoint " + dir + ": not a regular file"},
+		{name: "directory", path: dir, wantIs: regularfile.ErrNotRegular, want: "open checkpoint " + dir + ": is a directory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -520,6 +532,8 @@ func TestSaveRejectsInvalid(t *testing.T) {
 		{name: "state not JSON", c: mod(func(c *Checkpoint) { c.Meta.State = json.RawMessage("{") }), want: "meta state is not valid JSON"},
 		{name: "future format version", c: mod(func(c *Checkpoint) { c.Meta.FormatVersion = 7 }), want: "meta format_version is 7, this lepton writes version 1"},
 		{name: "config not UTF-8", c: mod(func(c *Checkpoint) { c.Meta.Config = "\xfe" }), want: "meta config is not valid UTF-8"},
+		{name: "config over MaxConfig", c: mod(func(c *Checkpoint) { c.Meta.Config = strings.Repeat("#", MaxConfig+1) }), want: "meta: config metadata is 1048577 bytes, more than the 1048576 allowed"},
+		{name: "state over MaxMetadata", c: mod(func(c *Checkpoint) { c.Meta.State = json.RawMessage(`"` + strings.Repeat("x", MaxMetadata) + `"`) }), want: "meta: metadata is"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,18 +1,14 @@
 package checkpoint
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"math/bits"
-	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -232,199 +228,6 @@ func headerDigest(meta map[string]string, index []tensorIndex) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Load reads and fully verifies the checkpoint at path. Tensors are returned
-// sorted by name.
-//
-// Every error matches ErrUnusable. A missing or unreadable file gives an
-// error wrapping the os error (so errors.Is(err, fs.ErrNotExist) works). A
-// file of another known kind (an ONNX model, an image) is named as such. A
-// damaged file, or one that is not a lepton checkpoint, gives a one-line
-// error naming the file and wrapping ErrCorrupt; a lepton checkpoint of
-// another format version wraps ErrVersion.
-func Load(path string) (*Checkpoint, error) {
-	buf, err := readFile(path)
-	if err != nil {
-		return nil, Unusable(err)
-	}
-	c, err := decode(buf)
-	if err != nil {
-		if kind := sniff(buf); kind != "" {
-			return nil, Unusable(fmt.Errorf("%s is %s, not a lepton checkpoint (.safetensors)", path, kind))
-		}
-		return nil, Unusable(fmt.Errorf("%s: %w", path, err))
-	}
-	return c, nil
-}
-
-// readFile reads the regular file at path. Its size comes from the file
-// system, not from file content.
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		// The *PathError would repeat the path.
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("open checkpoint %s: %w", path, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("stat checkpoint %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("read checkpoint %s: not a regular file (mode %v)", path, fi.Mode())
-	}
-	size := fi.Size()
-	if uint64(size) > math.MaxInt {
-		return nil, fmt.Errorf("read checkpoint %s: file too large (%d bytes)", path, size)
-	}
-	buf := make([]byte, size)
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
-	}
-	return buf, nil
-}
-
-// decode parses and verifies a whole checkpoint file held in buf.
-func decode(buf []byte) (*Checkpoint, error) {
-	if len(buf) < 8 {
-		return nil, corruptf("file is %d bytes, too short for the 8-byte header length", len(buf))
-	}
-	n := binary.LittleEndian.Uint64(buf[:8])
-	if rest := uint64(len(buf) - 8); n > rest {
-		return nil, corruptf("header length %d exceeds the %d bytes that follow it", n, rest)
-	}
-	header, data := buf[8:8+n], buf[8+n:]
-	if !utf8.Valid(header) {
-		return nil, corruptf("header is not valid UTF-8")
-	}
-
-	// Parse the metadata on its own first, so that a future format version
-	// is reported as such even if its tensor entries look different.
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(header, &top); err != nil {
-		return nil, corruptf("invalid JSON header: %v", err)
-	}
-	var md map[string]string
-	if raw, ok := top[metadataKey]; ok {
-		if err := json.Unmarshal(raw, &md); err != nil {
-			return nil, corruptf("invalid %s: %v", metadataKey, err)
-		}
-	}
-	if msg, verr := checkFormat(md); verr != nil {
-		return nil, verr
-	} else if msg != "" {
-		return nil, corruptf("%s", msg)
-	}
-
-	var stmd safetensors.Metadata
-	if err := json.Unmarshal(header, &stmd); err != nil {
-		return nil, corruptf("invalid header: %v", err)
-	}
-	index, err := checkIndex(stmd.Tensors(), uint64(len(data)))
-	if err != nil {
-		return nil, err
-	}
-
-	wantData, ok := md[keyDataSHA]
-	if !ok {
-		return nil, corruptf("missing %q metadata", keyDataSHA)
-	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != wantData {
-		return nil, corruptf("data checksum mismatch (header records %.16s…, data hashes to %.16s…)", wantData, got)
-	}
-	wantHeader, ok := md[keyHeaderSHA]
-	if !ok {
-		return nil, corruptf("missing %q metadata", keyHeaderSHA)
-	}
-	if got := headerDigest(md, index); got != wantHeader {
-		return nil, corruptf("header checksum mismatch (header records %.16s…, header hashes to %.16s…)", wantHeader, got)
-	}
-
-	meta, err := decodeMeta(md)
-	if err != nil {
-		return nil, corruptf("%v", err)
-	}
-
-	// Final check by the safetensors library itself, which also provides
-	// the tensor views.
-	st, err := safetensors.Deserialize(buf)
-	if err != nil {
-		return nil, corruptf("invalid safetensors file: %v", err)
-	}
-	c := &Checkpoint{Tensors: make([]Tensor, 0, len(index)), Meta: meta}
-	for _, t := range index {
-		view, ok := st.Tensor(t.name)
-		if !ok {
-			return nil, corruptf("tensor %q missing from safetensors index", t.name)
-		}
-		shape := make([]int, len(view.Shape()))
-		for i, d := range view.Shape() {
-			shape[i] = int(d) // bounded by checkIndex
-		}
-		c.Tensors = append(c.Tensors, Tensor{Name: t.name, Shape: shape, Data: bytesFloat32(view.Data())})
-	}
-	return c, nil
-}
-
-// checkIndex verifies the tensor entries against the data section of dataLen
-// bytes: F32 only, shapes matching byte counts, offsets in range, contiguous,
-// non-overlapping and covering the whole data section. It returns the
-// entries sorted by name.
-func checkIndex(infos map[string]*safetensors.TensorInfo, dataLen uint64) ([]tensorIndex, error) {
-	index := make([]tensorIndex, 0, len(infos))
-	for name, info := range infos {
-		index = append(index, tensorIndex{name: name, dtype: info.DType, shape: info.Shape, offsets: info.DataOffsets})
-	}
-	slices.SortFunc(index, func(a, b tensorIndex) int {
-		return cmp.Or(cmp.Compare(a.offsets[0], b.offsets[0]), cmp.Compare(a.offsets[1], b.offsets[1]), strings.Compare(a.name, b.name))
-	})
-	var covered uint64
-	prev := ""
-	for _, t := range index {
-		if err := checkName(t.name); err != nil {
-			return nil, corruptf("%v", err)
-		}
-		if t.dtype != safetensors.F32 {
-			return nil, corruptf("tensor %q has dtype %s, want F32", t.name, t.dtype)
-		}
-		b, e := t.offsets[0], t.offsets[1]
-		if b > e {
-			return nil, corruptf("tensor %q has data_offsets [%d, %d] with begin after end", t.name, b, e)
-		}
-		if e > dataLen {
-			return nil, corruptf("tensor %q data_offsets [%d, %d] out of range: data section is %d bytes", t.name, b, e, dataLen)
-		}
-		n, err := elementCount(t.shape)
-		if err != nil {
-			return nil, corruptf("tensor %q shape %v: %v", t.name, t.shape, err)
-		}
-		for _, d := range t.shape {
-			if d > maxDim {
-				return nil, corruptf("tensor %q shape %v: dimension out of range [0, %d]", t.name, t.shape, maxDim)
-			}
-		}
-		if hi, nb := bits.Mul64(n, 4); hi != 0 || nb != e-b {
-			return nil, corruptf("tensor %q has shape %v (%d values) but data_offsets [%d, %d] span %d bytes", t.name, t.shape, n, b, e, e-b)
-		}
-		switch {
-		case b < covered:
-			return nil, corruptf("tensor %q data_offsets [%d, %d] overlap tensor %q ending at %d", t.name, b, e, prev, covered)
-		case b > covered:
-			return nil, corruptf("%d unused data bytes before tensor %q at offset %d", b-covered, t.name, b)
-		}
-		covered, prev = e, t.name
-	}
-	if covered != dataLen {
-		return nil, corruptf("tensors cover %d bytes but data section is %d bytes", covered, dataLen)
-	}
-	slices.SortFunc(index, func(a, b tensorIndex) int { return strings.Compare(a.name, b.name) })
-	return index, nil
-}
-
 // float32Bytes encodes v as little-endian IEEE 754 bytes.
 func float32Bytes(v []float32) []byte {
 	b := make([]byte, 4*len(v))
@@ -432,13 +235,4 @@ func float32Bytes(v []float32) []byte {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
 	}
 	return b
-}
-
-// bytesFloat32 decodes little-endian IEEE 754 bytes; len(b) is a multiple of 4.
-func bytesFloat32(b []byte) []float32 {
-	v := make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v
 }

@@ -47,7 +47,7 @@ func TestLoadErrorsAreUnusable(t *testing.T) {
 		corrupt bool
 	}{
 		{name: "missing", path: filepath.Join(dir, "nope.safetensors"), want: "no such file"},
-		{name: "directory", path: dir, want: "not a regular file"},
+		{name: "directory", path: dir, want: "is a directory"},
 		{name: "damaged", path: write("bad.safetensors", []byte("\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")), want: "corrupt checkpoint", corrupt: true},
 		{name: "other version", path: write("v7.safetensors", craft(t, md, nil, nil, true)), want: "format version 7"},
 		{name: "ONNX model", path: write("model.onnx", onnxBytes()), want: "model.onnx is an ONNX model, not a lepton checkpoint"},

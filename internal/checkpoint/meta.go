@@ -28,6 +28,38 @@ const (
 	keyHeaderSHA     = "header_sha256"
 )
 
+// Size limits of the metadata, enforced by Save and Load alike so that every
+// checkpoint Save writes can be loaded. A config of tens of MB would cost
+// gigabytes in the YAML parser of every command that loads the checkpoint.
+const (
+	// MaxConfig is the largest stored config, in bytes (the limit of config
+	// files too).
+	MaxConfig = 1 << 20
+	// MaxMetadata is the largest total size of all metadata keys and
+	// values, in bytes: room for a training state with a history of tens of
+	// thousands of epochs.
+	MaxMetadata = 8 << 20
+)
+
+// checkMetaSize enforces MaxConfig and MaxMetadata on metadata entries
+// (the two checksums, of fixed size, are not counted, so Save can check
+// before adding them).
+func checkMetaSize(md map[string]string) error {
+	if n := len(md[keyConfig]); n > MaxConfig {
+		return fmt.Errorf("config metadata is %d bytes, more than the %d allowed", n, MaxConfig)
+	}
+	total := 0
+	for k, v := range md {
+		if k != keyDataSHA && k != keyHeaderSHA {
+			total += len(k) + len(v)
+		}
+	}
+	if total > MaxMetadata {
+		return fmt.Errorf("metadata is %d bytes, more than the %d allowed", total, MaxMetadata)
+	}
+	return nil
+}
+
 // metricValue is a float64 whose JSON form spells non-finite values as the
 // strings "NaN", "+Inf" and "-Inf", which plain JSON numbers cannot express
 // (a diverged run's loss must not make the checkpoint unsaveable).
@@ -142,6 +174,9 @@ func encodeMeta(m *Meta) (map[string]string, error) {
 	}
 	if len(m.State) > 0 {
 		md[keyState] = string(m.State)
+	}
+	if err := checkMetaSize(md); err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
 	}
 	return md, nil
 }
