@@ -70,10 +70,9 @@ func load(path string) (*Checkpoint, error) {
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			// The *PathError would repeat the path.
-			return nil, fmt.Errorf("open checkpoint %s: %w", path, pe.Err)
+			err = pe.Err // the *PathError would repeat the path
 		}
-		return nil, fmt.Errorf("open checkpoint %w", err) // "<path>: not a regular file"
+		return nil, fmt.Errorf("open checkpoint %s: %w", path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()

@@ -26,7 +26,7 @@ func TestLoadFileFIFO(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if want := path + ": not a regular file"; err == nil || err.Error() != want {
+		if want := "open " + path + ": not a regular file"; err == nil || err.Error() != want {
 			t.Fatalf("LoadFile error %v, want %q", err, want)
 		}
 		if !errors.Is(err, regularfile.ErrNotRegular) {

@@ -316,13 +316,13 @@ func fromRGBA(out []byte, m *image.RGBA) {
 // holding the image's share of the decoding budget until it is converted.
 // Only regular files are read: a FIFO or a device is refused without
 // blocking. Errors are a single line naming the file, for example
-// "cat.txt: image: unknown format", "dir/: is a directory" or
-// "pipe.png: not a regular file"; the cause is wrapped. The name "-" is
-// not special.
+// "cat.txt: image: unknown format", "open dir/: is a directory" or
+// "open pipe.png: not a regular file"; the cause is wrapped. The name "-"
+// is not special.
 func LoadFile(path string, maxPixels int) ([]byte, error) {
 	f, err := regularfile.Open(path)
 	if err != nil {
-		return nil, err // "open <path>: <cause>" or "<path>: not a regular file"
+		return nil, err // *fs.PathError: "open <path>: <cause>"
 	}
 	defer f.Close()
 	img, release, err := decode(f, maxPixels)

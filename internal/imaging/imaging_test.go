@@ -564,7 +564,7 @@ func TestLoadFile(t *testing.T) {
 	}{
 		{name: "valid gif", path: "ok.gif"},
 		{name: "not an image", path: "cat.txt", wantMsg: "cat.txt: image: unknown format", wantErr: image.ErrFormat},
-		{name: "directory", path: "dir/", wantMsg: "dir/: is a directory", wantErr: syscall.EISDIR},
+		{name: "directory", path: "dir/", wantMsg: "open dir/: is a directory", wantErr: syscall.EISDIR},
 		{name: "empty file", path: "empty.png", wantMsg: "empty.png: empty file", wantErr: ErrEmpty},
 		{name: "truncated jpeg", path: "trunc.jpg", wantMsg: "trunc.jpg: unexpected EOF", wantErr: io.ErrUnexpectedEOF},
 		{name: "truncated png", path: "trunc.png", wantMsg: "trunc.png: unexpected EOF", wantErr: io.ErrUnexpectedEOF},

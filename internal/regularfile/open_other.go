@@ -14,7 +14,7 @@ func open(path string) (*os.File, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &Error{Path: path, Mode: fi.Mode()}
+		return nil, notRegular(path, fi.Mode())
 	}
 	return os.Open(path)
 }

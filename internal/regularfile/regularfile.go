@@ -22,37 +22,31 @@ var ErrNotRegular = errors.New("not a regular file")
 // ErrTooLarge is wrapped by ReadFile errors for files over the size limit.
 var ErrTooLarge = errors.New("file too large")
 
-// Error reports a path that is not a regular file. Its message is one line,
-// "PATH: not a regular file" or, for a directory, "PATH: is a directory".
-type Error struct {
-	// Path is the path as given.
-	Path string
-	// Mode is the file's mode, e.g. fs.ModeNamedPipe for a FIFO.
-	Mode fs.FileMode
-}
+// isDir is the cause reported for a directory: "is a directory", matching
+// both ErrNotRegular and syscall.EISDIR.
+type isDir struct{}
 
-// Error implements error.
-func (e *Error) Error() string {
-	if e.Mode.IsDir() {
-		return e.Path + ": " + syscall.EISDIR.Error()
-	}
-	return e.Path + ": " + ErrNotRegular.Error()
-}
+func (isDir) Error() string { return syscall.EISDIR.Error() }
 
-// Unwrap returns ErrNotRegular and, for a directory, syscall.EISDIR.
-func (e *Error) Unwrap() []error {
-	if e.Mode.IsDir() {
-		return []error{ErrNotRegular, syscall.EISDIR}
+func (isDir) Is(target error) bool { return target == ErrNotRegular || target == syscall.EISDIR }
+
+// notRegular returns the error for a path of mode m that is not a regular
+// file: "open PATH: not a regular file" or "open PATH: is a directory".
+func notRegular(path string, m fs.FileMode) error {
+	if m.IsDir() {
+		return &fs.PathError{Op: "open", Path: path, Err: isDir{}}
 	}
-	return []error{ErrNotRegular}
+	return &fs.PathError{Op: "open", Path: path, Err: ErrNotRegular}
 }
 
 // Open opens path for reading if it is a regular file, following symbolic
 // links. It never blocks on a FIFO: on Unix the file is opened non-blocking
 // (then switched back to blocking once it is known to be regular), elsewhere
-// it is checked with Stat before it is opened. Errors from the operating
-// system are returned unchanged (*fs.PathError, so errors.Is(err,
-// fs.ErrNotExist) works); anything that is not a regular file is an *Error.
+// it is checked with Stat before it is opened. All errors are
+// *fs.PathError: those of the operating system unchanged (so errors.Is(err,
+// fs.ErrNotExist) works), and "open PATH: not a regular file" (wrapping
+// ErrNotRegular) or "open PATH: is a directory" (wrapping ErrNotRegular and
+// syscall.EISDIR) for the rest.
 func Open(path string) (*os.File, error) {
 	f, err := open(path)
 	if err != nil {
@@ -65,7 +59,7 @@ func Open(path string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, &Error{Path: path, Mode: fi.Mode()}
+		return nil, notRegular(path, fi.Mode())
 	}
 	if err := setBlocking(f); err != nil {
 		f.Close()
@@ -74,11 +68,30 @@ func Open(path string) (*os.File, error) {
 	return f, nil
 }
 
+// SizeError is the cause of a ReadFile refusal of a file over its limit.
+type SizeError struct {
+	// Size is the file's size, or -1 when it grew past Limit while read.
+	Size int64
+	// Limit is the largest size allowed.
+	Limit int64
+}
+
+// Error implements error.
+func (e *SizeError) Error() string {
+	if e.Size < 0 {
+		return fmt.Sprintf("file grew past the %d bytes allowed", e.Limit)
+	}
+	return fmt.Sprintf("file is %d bytes, more than the %d allowed", e.Size, e.Limit)
+}
+
+// Unwrap returns ErrTooLarge.
+func (e *SizeError) Unwrap() error { return ErrTooLarge }
+
 // ReadFile reads the regular file at path, refusing, before reading it, a
-// file larger than limit bytes ("PATH: file is N bytes, more than the LIMIT
-// allowed", wrapping ErrTooLarge). A file that grows while it is read is cut
-// off at limit+1 bytes and refused the same way. Other errors are those of
-// Open, or *fs.PathError for a failed read.
+// file larger than limit bytes ("read PATH: file is N bytes, more than the
+// LIMIT allowed", a *fs.PathError around a *SizeError). A file that grows
+// while it is read is cut off after limit+1 bytes and refused the same way.
+// The other errors are those of Open, or *fs.PathError for a failed read.
 func ReadFile(path string, limit int64) ([]byte, error) {
 	f, err := Open(path)
 	if err != nil {
@@ -90,21 +103,14 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if fi.Size() > limit {
-		return nil, &sizeError{msg: fmt.Sprintf("%s: file is %d bytes, more than the %d allowed", path, fi.Size(), limit)}
+		return nil, &fs.PathError{Op: "read", Path: path, Err: &SizeError{Size: fi.Size(), Limit: limit}}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
 	if int64(len(b)) > limit {
-		return nil, &sizeError{msg: fmt.Sprintf("%s: file grew past the %d bytes allowed", path, limit)}
+		return nil, &fs.PathError{Op: "read", Path: path, Err: &SizeError{Size: -1, Limit: limit}}
 	}
 	return b, nil
 }
-
-// sizeError is a ReadFile refusal: a one-line message wrapping ErrTooLarge.
-type sizeError struct{ msg string }
-
-func (e *sizeError) Error() string { return e.msg }
-
-func (e *sizeError) Unwrap() error { return ErrTooLarge }

@@ -64,11 +64,11 @@ func TestOpen(t *testing.T) {
 		{name: "regular file", path: "file"},
 		{name: "symlink to a regular file", path: "link-file", unix: true},
 		{name: "missing", path: "missing", wantErr: fs.ErrNotExist, wantMsg: "open DIR/missing: no such file or directory"},
-		{name: "directory", path: "dir", wantErr: syscall.EISDIR, wantMsg: "DIR/dir: is a directory"},
-		{name: "symlink to a directory", path: "link-dir", wantErr: ErrNotRegular, wantMsg: "DIR/link-dir: is a directory", unix: true},
-		{name: "FIFO without a writer", path: "fifo", wantErr: ErrNotRegular, wantMsg: "DIR/fifo: not a regular file", unix: true},
-		{name: "symlink to a FIFO", path: "link-fifo", wantErr: ErrNotRegular, wantMsg: "DIR/link-fifo: not a regular file", unix: true},
-		{name: "character device", path: "/dev/null", wantErr: ErrNotRegular, wantMsg: "/dev/null: not a regular file", unix: true},
+		{name: "directory", path: "dir", wantErr: syscall.EISDIR, wantMsg: "open DIR/dir: is a directory"},
+		{name: "symlink to a directory", path: "link-dir", wantErr: ErrNotRegular, wantMsg: "open DIR/link-dir: is a directory", unix: true},
+		{name: "FIFO without a writer", path: "fifo", wantErr: ErrNotRegular, wantMsg: "open DIR/fifo: not a regular file", unix: true},
+		{name: "symlink to a FIFO", path: "link-fifo", wantErr: ErrNotRegular, wantMsg: "open DIR/link-fifo: not a regular file", unix: true},
+		{name: "character device", path: "/dev/null", wantErr: ErrNotRegular, wantMsg: "open /dev/null: not a regular file", unix: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,6 +99,10 @@ func TestOpen(t *testing.T) {
 			if !errors.Is(err, tc.wantErr) {
 				t.Errorf("error %v does not wrap %v", err, tc.wantErr)
 			}
+			var pe *fs.PathError
+			if !errors.As(err, &pe) || pe.Path != path {
+				t.Errorf("error %v is not a *fs.PathError for %s", err, path)
+			}
 			if want := strings.ReplaceAll(tc.wantMsg, "DIR", dir); err.Error() != want {
 				t.Errorf("error %q, want %q", err, want)
 			}
@@ -119,7 +123,7 @@ func TestReadFile(t *testing.T) {
 	}{
 		{name: "under the limit", path: file, limit: 100, want: "hello\n"},
 		{name: "at the limit", path: file, limit: 6, want: "hello\n"},
-		{name: "over the limit", path: file, limit: 5, wantErr: ErrTooLarge, wantMsg: file + ": file is 6 bytes, more than the 5 allowed"},
+		{name: "over the limit", path: file, limit: 5, wantErr: ErrTooLarge, wantMsg: "read " + file + ": file is 6 bytes, more than the 5 allowed"},
 		{name: "directory", path: filepath.Join(dir, "dir"), limit: 100, wantErr: ErrNotRegular},
 		{name: "missing", path: filepath.Join(dir, "nope"), limit: 100, wantErr: fs.ErrNotExist},
 	}
@@ -132,7 +136,7 @@ func TestReadFile(t *testing.T) {
 				want    string
 				wantErr error
 				wantMsg string
-			}{name: "FIFO", path: filepath.Join(dir, "fifo"), limit: 100, wantErr: ErrNotRegular, wantMsg: filepath.Join(dir, "fifo") + ": not a regular file"})
+			}{name: "FIFO", path: filepath.Join(dir, "fifo"), limit: 100, wantErr: ErrNotRegular, wantMsg: "open " + filepath.Join(dir, "fifo") + ": not a regular file"})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
