@@ -90,8 +90,11 @@ func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 // recursively for .png, .jpg, .jpeg and .gif files, which are decoded in
 // parallel and converted to 32x32 like "lepton predict" does. The dataset's
 // labels are the class indexes in classes. Class folders may be missing or
-// empty. An unknown folder, an image directly in dir or any unreadable image
-// is an error (each unreadable image is also reported on stderr).
+// empty. Symbolic links to folders are followed (class folders may be
+// links), and links back into dir or into a folder already walked are
+// skipped as loops. An unknown folder, an image directly in dir or any
+// unreadable image is an error (each unreadable image is also reported on
+// stderr).
 func LoadImageFolder(ctx context.Context, dir string, classes []string, workers int, stderr io.Writer) (*data.Dataset, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -121,7 +124,7 @@ func LoadImageFolder(ctx context.Context, dir string, classes []string, workers 
 		if label > 255 {
 			return nil, data.Invalid(fmt.Errorf("--images: class %s has label %d, more than 255 classes are not supported", e.Name(), label))
 		}
-		files, err := predict.FindImages(path)
+		files, err := predict.FindImagesUnder(dir, path) // links back into dir are loops
 		if err != nil {
 			return nil, data.Invalid(fmt.Errorf("--images: %w", err))
 		}

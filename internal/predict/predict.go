@@ -378,20 +378,6 @@ func DecodeFiles(ctx context.Context, paths []string, workers int, yield func(i 
 	return decodeOrdered(ctx, inputs, workers, load, yield)
 }
 
-// FindImages returns the files under dir, recursively, whose extension is
-// an image one (.png, .jpg, .jpeg, .gif, in any case), sorted by path.
-// Symbolic links to files are included; links to directories are not
-// followed.
-func FindImages(dir string) ([]string, error) {
-	var out []string
-	err := walk(dir, func(path string) { out = append(out, path) })
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
 // extList is the image extensions for messages.
 func extList() string {
 	s := ""
