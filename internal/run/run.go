@@ -64,6 +64,15 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 	opts = opts.withDefaults()
 	cfg := opts.Config
 
+	// 0. Refuse a model that cannot fit before allocating anything (exit 2).
+	buffers := 2 // adam, adamw: two moments per parameter
+	if cfg.Train.Optimizer.Name == "sgd" {
+		buffers = 1 // the velocity
+	}
+	if err := model.CheckMemory(model.TrainingMemory(cfg.Model.Spec(), cfg.Train.BatchSize, classifier.InferenceBatch, buffers)); err != nil {
+		return "", &config.Error{Err: err}
+	}
+
 	// 1. A resumed run: its directory (locked), checkpoint, model and
 	// position. A finished run has nothing to do but say so.
 	res, err := openResume(&opts)
