@@ -227,3 +227,42 @@ func encodePNG(t *testing.T, img image.Image) []byte {
 	}
 	return buf.Bytes()
 }
+
+// FuzzResample resizes images of arbitrary shapes (up to 4 million pixels,
+// any aspect ratio) and output sizes: the result must have the asked size,
+// a solid image must stay solid, and the memory used on top of the source
+// must stay bounded by the output.
+func FuzzResample(f *testing.F) {
+	f.Add(uint32(1), uint32(4_000_000), uint16(32), uint16(32), uint8(200))
+	f.Add(uint32(4_000_000), uint32(1), uint16(32), uint16(32), uint8(7))
+	f.Add(uint32(16), uint32(250_000), uint16(200), uint16(150), uint8(0))
+	f.Add(uint32(2049), uint32(1025), uint16(1), uint16(1), uint8(255))
+	f.Add(uint32(3), uint32(3), uint16(500), uint16(2), uint8(128))
+	f.Fuzz(func(t *testing.T, w, h uint32, dw, dh uint16, v uint8) {
+		if w == 0 || h == 0 || uint64(w)*uint64(h) > 4_000_000 || dw == 0 || dh == 0 || int(dw)*int(dh) > 1<<20 {
+			return
+		}
+		src := image.NewGray(image.Rect(0, 0, int(w), int(h)))
+		for i := range src.Pix {
+			src.Pix[i] = v
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		out := Upscale(src, int(dw), int(dh))
+		runtime.ReadMemStats(&after)
+		if out.Bounds() != image.Rect(0, 0, int(dw), int(dh)) {
+			t.Fatalf("Upscale to %dx%d gave %v", dw, dh, out.Bounds())
+		}
+		// The output, the kernel's buffer of output width x (at most
+		// max(1024, 4 x output height)) rows, weights and the box sums.
+		limit := uint64(dw)*uint64(dh)*4 + uint64(dw)*uint64(max(1024, 4*int(dh)))*32 + 16<<20
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > limit {
+			t.Fatalf("Upscale of %dx%d to %dx%d allocated %d bytes, limit %d", w, h, dw, dh, alloc, limit)
+		}
+		for i := 0; i < len(out.Pix); i += 4 {
+			if p := out.Pix[i : i+4]; p[0] != v || p[1] != v || p[2] != v || p[3] != 255 {
+				t.Fatalf("solid %d image resized to %dx%d has pixel %v at %d", v, dw, dh, p, i/4)
+			}
+		}
+	})
+}
