@@ -6,12 +6,12 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
 	"github.com/lepton-cli/lepton/internal/jsonfloat"
 	"github.com/lepton-cli/lepton/internal/metrics"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 	"github.com/lepton-cli/lepton/internal/rundir"
 	"github.com/lepton-cli/lepton/internal/train"
 )
@@ -26,6 +26,10 @@ const (
 	// state.
 	StatusDiverged = "diverged"
 )
+
+// MaxSize is the largest report.json Read accepts (a report is a few
+// kilobytes per epoch).
+const MaxSize = 64 << 20
 
 // Report is the content of report.json.
 type Report struct {
@@ -119,7 +123,7 @@ func Decode(b []byte) (*Report, error) {
 // Read reads and parses the report.json at path. A missing file's error
 // matches fs.ErrNotExist.
 func Read(path string) (*Report, error) {
-	b, err := os.ReadFile(path)
+	b, err := regularfile.ReadFile(path, MaxSize)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lepton-cli/lepton/internal/regularfile"
 )
 
 // LockFile is the name of a run directory's lock file. While a lepton
@@ -97,7 +99,7 @@ func (l *Lock) writePID() error {
 
 // readPID returns the PID recorded in the lock file at path, 0 if none.
 func readPID(path string) int {
-	b, err := os.ReadFile(path)
+	b, err := regularfile.ReadFile(path, 64)
 	if err != nil {
 		return 0
 	}
@@ -113,7 +115,7 @@ func readPID(path string) int {
 // file left by a process that died is not held.
 func Holder(dir string) (pid int, alive bool) {
 	path := filepath.Join(dir, LockFile)
-	f, err := os.Open(path)
+	f, err := regularfile.Open(path)
 	if err != nil {
 		return 0, false
 	}

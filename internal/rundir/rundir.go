@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 )
 
 // Files inside a run directory.
@@ -30,6 +31,9 @@ const (
 	LastFile      = "last.safetensors"
 	BestFile      = "best.safetensors"
 )
+
+// maxReport bounds the report.json that Status reads.
+const maxReport = 64 << 20
 
 // ErrExists is returned when a run directory would be overwritten.
 var ErrExists = errors.New("run directory already holds a run (use --force to overwrite it)")
@@ -91,7 +95,7 @@ func Create(dir string, force bool, config []byte) error {
 // Status returns the status recorded in dir's report.json ("finished",
 // "interrupted", "failed"), or "" when there is no readable report.
 func Status(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	b, err := regularfile.ReadFile(filepath.Join(dir, ReportFile), maxReport)
 	if err != nil {
 		return ""
 	}

@@ -1,13 +1,14 @@
 package runs
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
@@ -18,7 +19,7 @@ import (
 func LoadParams(runs []Run, keys []string) {
 	for i := range runs {
 		r := &runs[i]
-		b, err := os.ReadFile(filepath.Join(r.Dir, rundir.ConfigFile))
+		b, err := regularfile.ReadFile(filepath.Join(r.Dir, rundir.ConfigFile), config.MaxFileSize)
 		if err != nil {
 			continue
 		}

@@ -26,6 +26,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 	"github.com/lepton-cli/lepton/internal/report"
 	"github.com/lepton-cli/lepton/internal/rundir"
 	"github.com/lepton-cli/lepton/internal/train"
@@ -169,7 +171,7 @@ func ptr(v float64) *float64 {
 
 // configName returns the name key of a run's config.yaml, or "".
 func configName(path string) string {
-	b, err := os.ReadFile(path)
+	b, err := regularfile.ReadFile(path, config.MaxFileSize)
 	if err != nil {
 		return ""
 	}

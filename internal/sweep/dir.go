@@ -16,6 +16,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
 	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
 
@@ -58,7 +59,7 @@ func Prepare(dir string, f *File, trials []Trial) error {
 	var missing []Trial
 	for _, t := range trials {
 		path := filepath.Join(TrialDir(dir, t.Index), rundir.ConfigFile)
-		b, err := os.ReadFile(path)
+		b, err := regularfile.ReadFile(path, config.MaxFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			missing = append(missing, t)
 			continue

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -26,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 )
 
 // Methods, metrics and goals of a sweep file.
@@ -132,7 +132,7 @@ const (
 // reported as *config.Error naming the file and the key. The trials are
 // not resolved: call Resolve.
 func Load(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	b, err := regularfile.ReadFile(path, config.MaxFileSize)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 	"github.com/lepton-cli/lepton/internal/rundir"
 	"github.com/lepton-cli/lepton/internal/runs"
 )
@@ -99,7 +100,7 @@ func readTrial(td string, keys []string) (Result, error) {
 		res.Texts[i] = "-"
 	}
 	var problems []error
-	if b, err := os.ReadFile(filepath.Join(td, rundir.ConfigFile)); err != nil {
+	if b, err := regularfile.ReadFile(filepath.Join(td, rundir.ConfigFile), config.MaxFileSize); err != nil {
 		problems = append(problems, err)
 	} else if cfg, err := config.Parse(b); err != nil {
 		problems = append(problems, fmt.Errorf("%s: %w", td, err))

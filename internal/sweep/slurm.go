@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
 	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 )
 
 // ScriptOptions configure the Slurm job array.
@@ -213,7 +213,7 @@ func Submit(ctx context.Context, dir string) (string, error) {
 
 // JobID returns the job id recorded by Submit.
 func JobID(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, JobFile))
+	b, err := regularfile.ReadFile(filepath.Join(dir, JobFile), 1<<10)
 	if err != nil {
 		return "", fmt.Errorf("%s was not submitted to Slurm (no %s): %w", dir, JobFile, err)
 	}

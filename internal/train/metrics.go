@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
 	"github.com/lepton-cli/lepton/internal/plot"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 )
 
 // MetricsHeader is the header row of metrics.csv.
@@ -49,7 +49,7 @@ func WriteMetricsCSV(w io.Writer, history []EpochMetrics) error {
 // epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds; columns are
 // found by name). NaN and ±Inf values are kept.
 func ReadMetrics(path string) ([]EpochMetrics, error) {
-	f, err := os.Open(path)
+	f, err := regularfile.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/lepton-cli/lepton/internal/plot"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 )
 
 // StepEpochs is the most epochs a run may have for its steps to be
@@ -48,7 +48,7 @@ func WriteSteps(w io.Writer, recs []StepRecord) error {
 
 // ReadSteps reads a run's steps.csv.
 func ReadSteps(path string) ([]StepRecord, error) {
-	f, err := os.Open(path)
+	f, err := regularfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
