@@ -8,8 +8,8 @@ import (
 	// BMP and WebP, besides PNG, JPEG and GIF: the formats of image folder
 	// data sets (those of Keras's image_dataset_from_directory, and WebP).
 	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/webp"
 	"golang.org/x/image/draw"
+	_ "golang.org/x/image/webp"
 )
 
 // Fit says how an image whose aspect ratio differs from the target size's
