@@ -74,7 +74,7 @@ key=value, and the explicit flags below.`,
 	f := cmd.Flags()
 	f.StringVarP(&opts.ConfigFile, "config", "c", "", "YAML config `file` (defaults apply without one)")
 	f.StringArrayVar(&opts.Sets, "set", nil, "override a config `key=value` (repeatable)")
-	f.StringVar(&opts.Data, "data", "", "CIFAR-10 data `dir` or cifar-10-binary.tar.gz")
+	f.StringVar(&opts.Data, "data", "", "data set `dir` (or CIFAR archive); an image folder DIR/<class>/<images> with data.dataset: folder")
 	f.StringVarP(&opts.Out, "out", "o", "", "run `dir` (default <output.dir>/<name>-<UTC timestamp>-<random suffix>)")
 	f.BoolVar(&opts.Force, "force", false, "overwrite a run already in --out")
 	f.StringVar(&opts.Resume, "resume", "", "continue the run in `dir` (or from a checkpoint file in it) exactly where it stopped")
@@ -138,7 +138,8 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 	ctx := cmd.Context()
 	dir, err := run.Train(ctx, run.Options{
 		Config:      cfg,
-		DataDir:     data.ResolveDir(opts.Data, cfg.Data.Dir, s.Getenv),
+		DataDir:     data.ResolveLocation(cfg.Data.Dataset, opts.Data, cfg.Data.Dir, s.Getenv),
+		DataCache:   data.CacheRoot(s.Getenv),
 		OutDir:      opts.Out,
 		Force:       opts.Force,
 		Resume:      opts.Resume,

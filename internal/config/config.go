@@ -46,10 +46,27 @@ type Config struct {
 
 // Data configures the data set.
 type Data struct {
+	// Dataset is the data set's kind: cifar10, cifar100, mnist,
+	// fashion-mnist or folder.
+	Dataset string `mapstructure:"dataset" yaml:"dataset"`
 	// Dir is the data directory; empty means resolve it elsewhere.
 	Dir string `mapstructure:"dir" yaml:"dir"`
+	// Label picks CIFAR-100's fine or coarse labels.
+	Label string `mapstructure:"label" yaml:"label"`
+	// ImageSize is the [height, width] the images are resized to; empty
+	// means the data set's own.
+	ImageSize []int `mapstructure:"image_size" yaml:"image_size"`
+	// Channels is 1 (grey) or 3 (RGB); 0 means the data set's own.
+	Channels int `mapstructure:"channels" yaml:"channels"`
+	// Resize is how images are fitted to ImageSize: stretch, crop or pad.
+	Resize string `mapstructure:"resize" yaml:"resize"`
 	// ValSplit is the share of the training set held out for validation.
 	ValSplit float64 `mapstructure:"val_split" yaml:"val_split"`
+	// TestSplit is the share of a folder held out as the test set when it
+	// has no train/ and test/ sub-folders.
+	TestSplit float64 `mapstructure:"test_split" yaml:"test_split"`
+	// OnError says what a folder's undecodable files do: skip or fail.
+	OnError string `mapstructure:"on_error" yaml:"on_error"`
 	// Augment configures training-time data augmentation.
 	Augment Augment `mapstructure:"augment" yaml:"augment"`
 	// Workers is the number of batch-assembly goroutines; 0 means auto.

@@ -16,7 +16,8 @@ func defaults() Config {
 		Name: "lepton",
 		Seed: 42,
 		Data: Data{
-			Dir: "", ValSplit: 0.2,
+			Dataset: "cifar10", Dir: "", Label: "fine", ImageSize: []int{}, Channels: 0, Resize: "stretch",
+			ValSplit: 0.2, TestSplit: 0.2, OnError: "skip",
 			Augment: Augment{
 				Flip: false, Crop: false, CropPadding: 4,
 				Scale: []float64{}, Ratio: []float64{0.75, 1.3333333333333333},
@@ -24,8 +25,8 @@ func defaults() Config {
 			Workers: 0,
 		},
 		Model: Model{
-			Input: 3072, Hidden: []int{128, 64, 32, 16}, Activation: "relu",
-			LeakySlope: 0.01, Init: "he", Classes: 10,
+			Input: 0, Hidden: []int{128, 64, 32, 16}, Activation: "relu",
+			LeakySlope: 0.01, Init: "he", Classes: 0,
 			Dropout: []float64{}, BatchNorm: false, BNMomentum: 0.1, BNEps: 1e-5,
 		},
 		Train: Train{
@@ -98,6 +99,9 @@ func TestReferenceModelFile(t *testing.T) {
 	}
 	want := defaults()
 	want.Name = "mlp"
+	// mlp.yaml spells out CIFAR-10's input size and classes, which
+	// follow from the data by default.
+	want.Model.Input, want.Model.Classes = 3072, 10
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Fatalf("configs/mlp.yaml = %+v, want %+v", *cfg, want)
 	}
@@ -453,9 +457,27 @@ func TestValidate(t *testing.T) {
 		{name: "momentum", mutate: func(c *Config) { c.Train.Optimizer.Momentum = -0.5 },
 			want: "train.optimizer.momentum: must be >= 0 and < 1, got -0.5"},
 		{name: "classes", mutate: func(c *Config) { c.Model.Classes = 1 },
-			want: "model.classes: must be >= 2, got 1"},
-		{name: "input", mutate: func(c *Config) { c.Model.Input = 0 },
-			want: "model.input: must be >= 1, got 0"},
+			want: "model.classes: must be 0 or >= 2, got 1"},
+		{name: "input", mutate: func(c *Config) { c.Model.Input = -1 },
+			want: "model.input: must be >= 0, got -1"},
+		{name: "input from the data", mutate: func(c *Config) { c.Model.Input, c.Model.Classes = 0, 0 }},
+		{name: "dataset", mutate: func(c *Config) { c.Data.Dataset = "imagenet" },
+			want: "data.dataset: must be one of cifar10, cifar100, mnist, fashion-mnist, folder, got \"imagenet\""},
+		{name: "label", mutate: func(c *Config) { c.Data.Label = "medium" },
+			want: "data.label: must be one of fine, coarse, got \"medium\""},
+		{name: "image size", mutate: func(c *Config) { c.Data.ImageSize = []int{28} },
+			want: "data.image_size: must be empty or [height, width] with each in 1..4096, got [28]"},
+		{name: "image size too large", mutate: func(c *Config) { c.Data.ImageSize = []int{28, 5000} },
+			want: "data.image_size: must be empty or [height, width] with each in 1..4096, got [28, 5000]"},
+		{name: "image size valid", mutate: func(c *Config) { c.Data.ImageSize = []int{28, 40} }},
+		{name: "channels", mutate: func(c *Config) { c.Data.Channels = 2 },
+			want: "data.channels: must be one of 0, 1, 3, got 2"},
+		{name: "resize", mutate: func(c *Config) { c.Data.Resize = "zoom" },
+			want: "data.resize: must be one of stretch, crop, pad, got \"zoom\""},
+		{name: "test split", mutate: func(c *Config) { c.Data.TestSplit = 0 },
+			want: "data.test_split: must be > 0 and < 1, got 0"},
+		{name: "on error", mutate: func(c *Config) { c.Data.OnError = "ignore" },
+			want: "data.on_error: must be one of skip, fail, got \"ignore\""},
 		{name: "hidden", mutate: func(c *Config) { c.Model.Hidden = []int{128, 0} },
 			want: "model.hidden: each size must be >= 1, got [128, 0]"},
 		{name: "batch size", mutate: func(c *Config) { c.Train.BatchSize = 0 },
@@ -468,8 +490,8 @@ func TestValidate(t *testing.T) {
 			want: `name: must be a non-empty name without path separators, "." or "..", got ".."`},
 		{name: "empty output dir", mutate: func(c *Config) { c.Output.Dir = "" },
 			want: `output.dir: must not be empty, got ""`},
-		{name: "every violation in schema order", mutate: func(c *Config) { c.Train.Epochs = 0; c.Model.Classes = 0 },
-			want: "model.classes: must be >= 2, got 0\ntrain.epochs: must be >= 1, got 0"},
+		{name: "every violation in schema order", mutate: func(c *Config) { c.Train.Epochs = 0; c.Model.Classes = 1 },
+			want: "model.classes: must be 0 or >= 2, got 1\ntrain.epochs: must be >= 1, got 0"},
 		{name: "crop padding", mutate: func(c *Config) { c.Data.Augment.CropPadding = -1 },
 			want: "data.augment.crop_padding: must be >= 0, got -1"},
 		{name: "crop padding 0 valid", mutate: func(c *Config) { c.Data.Augment.Crop = true; c.Data.Augment.CropPadding = 0 }},
@@ -698,7 +720,7 @@ func TestReference(t *testing.T) {
 		{name: "hidden", want: KeyDoc{Key: "model.hidden", Type: "list of int", Default: "[128, 64, 32, 16]",
 			Doc: "Hidden layer sizes from input to output; may be empty; each size must be >= 1.", Env: "LEPTON_MODEL_HIDDEN"}},
 		{name: "data dir has no env", want: KeyDoc{Key: "data.dir", Type: "string", Default: `""`,
-			Doc: "Data directory; empty means resolve it from --data, LEPTON_DATA_DIR or the cache.", Env: ""}},
+			Doc: "Data directory (or archive); empty means resolve it from --data, LEPTON_DATA_DIR or the cache (folders need one).", Env: ""}},
 		{name: "eps", want: KeyDoc{Key: "train.optimizer.eps", Type: "float", Default: "1e-08",
 			Doc: "Adam numerical-stability epsilon; must be > 0.", Env: "LEPTON_TRAIN_OPTIMIZER_EPS"}},
 		{name: "activation", want: KeyDoc{Key: "model.activation", Type: "string", Default: "relu",

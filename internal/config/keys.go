@@ -21,11 +21,32 @@ var keys = []keySpec{
 	{key: "seed", kind: kindUint64, def: uint64(42),
 		doc: "Random seed; every random choice (init, shuffling, split) flows from it"},
 
+	{key: "data.dataset", kind: kindString, def: "cifar10",
+		doc:   "Data set: CIFAR-10 or CIFAR-100 (binary versions), MNIST or Fashion-MNIST (IDX files), or a folder of images DIR/<class>/**/<image> (PNG, JPEG, GIF, BMP, WebP)",
+		rules: []rule{oneOf("cifar10", "cifar100", "mnist", "fashion-mnist", "folder")}},
 	{key: "data.dir", kind: kindString, def: "", noEnv: true,
-		doc: "Data directory; empty means resolve it from --data, LEPTON_DATA_DIR or the cache"},
+		doc: "Data directory (or archive); empty means resolve it from --data, LEPTON_DATA_DIR or the cache (folders need one)"},
+	{key: "data.label", kind: kindString, def: "fine",
+		doc:   "CIFAR-100 labels: fine (100 classes) or coarse (20 superclasses)",
+		rules: []rule{oneOf("fine", "coarse")}},
+	{key: "data.image_size", kind: kindIntList, def: []int{},
+		doc:   "Image size [height, width] the images are resized to; empty means the data set's own ([32, 32] for folders)",
+		rules: []rule{sizePair(4096)}},
+	{key: "data.channels", kind: kindInt, def: 0,
+		doc:   "Colour channels the images are converted to: 1 (grey) or 3 (RGB); 0 means the data set's own (3 for folders)",
+		rules: []rule{intOneOf(0, 1, 3)}},
+	{key: "data.resize", kind: kindString, def: "stretch",
+		doc:   "How images of another aspect ratio are fitted to data.image_size: stretch, crop (the centre) or pad (with black)",
+		rules: []rule{oneOf("stretch", "crop", "pad")}},
 	{key: "data.val_split", kind: kindFloat, def: 0.2,
 		doc:   "Share of the training set held out for validation",
 		rules: []rule{floatInRange(0, 1)}},
+	{key: "data.test_split", kind: kindFloat, def: 0.2,
+		doc:   "Share of a folder held out as the test set (stratified, seeded) when it has no train/ and test/ sub-folders",
+		rules: []rule{floatBetween(0, 1)}},
+	{key: "data.on_error", kind: kindString, def: "skip",
+		doc:   "A folder's undecodable files: skip (named on stderr and in report.json) or fail",
+		rules: []rule{oneOf("skip", "fail")}},
 	{key: "data.augment.flip", kind: kindBool, def: false,
 		doc: "Random horizontal flip of training images"},
 	{key: "data.augment.crop", kind: kindBool, def: false,
@@ -43,9 +64,9 @@ var keys = []keySpec{
 		doc:   "Batch-assembly goroutines; 0 means auto",
 		rules: []rule{intAtLeast(0)}},
 
-	{key: "model.input", kind: kindInt, def: 3072,
-		doc:   "Flattened input size (32*32*3 for CIFAR-10)",
-		rules: []rule{intAtLeast(1)}},
+	{key: "model.input", kind: kindInt, def: 0,
+		doc:   "Flattened input size, channels*height*width of the images (3072 for CIFAR-10, 784 for MNIST); 0 means from the data",
+		rules: []rule{intAtLeast(0)}},
 	{key: "model.hidden", kind: kindIntList, def: []int{128, 64, 32, 16},
 		doc:   "Hidden layer sizes from input to output; may be empty",
 		rules: []rule{eachAtLeast(1)}},
@@ -58,9 +79,9 @@ var keys = []keySpec{
 	{key: "model.init", kind: kindString, def: "he",
 		doc:   "Weight initialisation",
 		rules: []rule{oneOf("he", "glorot")}},
-	{key: "model.classes", kind: kindInt, def: 10,
-		doc:   "Number of output classes",
-		rules: []rule{intAtLeast(2)}},
+	{key: "model.classes", kind: kindInt, def: 0,
+		doc:   "Number of output classes; 0 means the data set's",
+		rules: []rule{zeroOrAtLeast(2)}},
 	{key: "model.dropout", kind: kindFloatList, def: []float64{},
 		doc:   "Dropout probability per hidden layer, or one value for all hidden layers; empty means none",
 		rules: []rule{eachFloatInRange(0, 1)},
@@ -342,6 +363,34 @@ func plural(n int, noun string) string {
 
 func intAtLeast(n int) rule {
 	return check(fmt.Sprintf("must be >= %d", n), func(v int) bool { return v >= n })
+}
+
+// zeroOrAtLeast accepts 0 (unset) or v >= n.
+func zeroOrAtLeast(n int) rule {
+	return check(fmt.Sprintf("must be 0 or >= %d", n), func(v int) bool { return v == 0 || v >= n })
+}
+
+// intOneOf accepts the listed values.
+func intOneOf(values ...int) rule {
+	var names []string
+	for _, v := range values {
+		names = append(names, fmt.Sprint(v))
+	}
+	return check("must be one of "+strings.Join(names, ", "), func(v int) bool {
+		for _, x := range values {
+			if v == x {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// sizePair accepts an empty list or [height, width] with 1 <= each <= hi.
+func sizePair(hi int) rule {
+	return check(fmt.Sprintf("must be empty or [height, width] with each in 1..%d", hi), func(v []int) bool {
+		return len(v) == 0 || (len(v) == 2 && v[0] >= 1 && v[0] <= hi && v[1] >= 1 && v[1] <= hi)
+	})
 }
 
 func eachAtLeast(n int) rule {

@@ -1,8 +1,8 @@
 package data
 
 import (
+	"context"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -15,6 +15,8 @@ const (
 	RecordSize = 1 + 32*32*3
 	// cifar10Classes is the number of CIFAR-10 classes.
 	cifar10Classes = 10
+	// cifar10Records is the number of records of every official batch file.
+	cifar10Records = 10000
 )
 
 // File names of the CIFAR-10 binary version.
@@ -44,55 +46,84 @@ func DefaultClasses() []string {
 	return []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
 }
 
+var cifar10Layout = layout{name: "CIFAR-10", kind: KindCIFAR10,
+	files: append(AllFiles(), RecordsFile), subdirs: []string{ArchiveDir}}
+
+// cifar10Format is the record format of CIFAR-10's .bin files.
+var cifar10Format = binFormat{labelBytes: 1, classes: cifar10Classes}
+
+// cifar10 is CIFAR-10's binary version in a directory or the official
+// tarball.
+type cifar10 struct {
+	set     fileSet
+	classes []string
+	records map[string]int
+}
+
+// openCIFAR10 finds the files at src and reads the class names and the
+// record counts.
+func openCIFAR10(src string) (*cifar10, error) {
+	set, err := openFiles(src, cifar10Layout, cifar10Layout.files)
+	if err != nil {
+		return nil, err
+	}
+	return cifar10From(set)
+}
+
+// cifar10From reads the class names and record counts of set.
+func cifar10From(set fileSet) (*cifar10, error) {
+	classes, err := readMeta(set)
+	if err != nil {
+		return nil, err
+	}
+	records, err := readRecords(set)
+	if err != nil {
+		return nil, err
+	}
+	return &cifar10{set: set, classes: classes, records: records}, nil
+}
+
+func (c *cifar10) Kind() string        { return KindCIFAR10 }
+func (c *cifar10) Location() string    { return c.set.where() }
+func (c *cifar10) Classes() []string   { return append([]string(nil), c.classes...) }
+func (c *cifar10) Geometry() Geometry  { return CIFARGeometry }
+func (c *cifar10) files() []string     { return AllFiles() }
+func (c *cifar10) fileSet() fileSet    { return c.set }
+func (c *cifar10) splitFiles(name string) []string {
+	if name == SplitTest {
+		return []string{TestFile}
+	}
+	return TrainFiles()
+}
+
+// Split reads the training batches or the test batch. Each file must hold
+// exactly 10,000 records, or the count lepton-records.json gives for it.
+func (c *cifar10) Split(ctx context.Context, name string) (*Dataset, error) {
+	if name != SplitTrain && name != SplitTest {
+		return nil, fmt.Errorf("CIFAR-10 has no %q split", name)
+	}
+	return readBins(ctx, c.set, c.splitFiles(name), cifar10Records, c.records, cifar10Format, c.Classes())
+}
+
 // ReadBatch parses the content of one .bin file. name is used in error
 // messages only. The returned dataset has no class names. It fails if the
 // size is not a multiple of RecordSize or a label is outside 0..9.
 func ReadBatch(name string, raw []byte) (*Dataset, error) {
 	if len(raw)%RecordSize != 0 {
-		return nil, sizeError(name, int64(len(raw)))
+		return nil, cifar10Format.sizeError(name, int64(len(raw)))
 	}
 	n := len(raw) / RecordSize
 	g := CIFARGeometry
 	d := &Dataset{Geometry: g, Images: make([]byte, n*g.Size()), Labels: make([]uint8, n)}
-	if err := decodeBatch(name, raw, d.Images, d.Labels); err != nil {
+	if err := cifar10Format.decode(name, raw, d.Images, d.Labels); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-func sizeError(name string, size int64) error {
-	return fmt.Errorf("%s: size %d is not a multiple of %d", name, size, RecordSize)
-}
-
-// decodeBatch splits the records of raw into labels and images. labels must
-// hold exactly len(raw)/RecordSize entries; images may be nil (labels only)
-// or hold room for as many images.
-func decodeBatch(name string, raw, images []byte, labels []uint8) error {
-	if len(raw)%RecordSize != 0 {
-		return sizeError(name, int64(len(raw)))
-	}
-	const size = RecordSize - 1
-	n := len(raw) / RecordSize
-	if len(labels) != n || (images != nil && len(images) != n*size) {
-		return fmt.Errorf("%s: decode %d records: destination has room for %d labels and %d image bytes", name, n, len(labels), len(images))
-	}
-	for r := range n {
-		rec := raw[r*RecordSize : (r+1)*RecordSize]
-		if rec[0] >= cifar10Classes {
-			return fmt.Errorf("%s: record %d: label %d out of range 0..%d", name, r, rec[0], cifar10Classes-1)
-		}
-		labels[r] = rec[0]
-		if images != nil {
-			copy(images[r*size:(r+1)*size], rec[1:])
-		}
-	}
-	return nil
-}
-
-// parseMeta returns the class names of a batches.meta.txt file: exactly
-// want non-empty lines (surrounding white space and blank lines are
-// ignored).
-func parseMeta(name string, raw []byte, want int) ([]string, error) {
+// parseNames returns the class names of a names file: exactly want
+// non-empty lines (surrounding white space and blank lines are ignored).
+func parseNames(name string, raw []byte, want int) ([]string, error) {
 	var names []string
 	for line := range strings.Lines(string(raw)) {
 		if s := strings.TrimSpace(line); s != "" {
@@ -105,17 +136,22 @@ func parseMeta(name string, raw []byte, want int) ([]string, error) {
 	return names, nil
 }
 
-// readMeta reads and parses the class names of set.
-func readMeta(set fileSet) ([]string, error) {
-	raw, err := set.read(MetaFile, nil)
+// readNames reads and parses the names file of set.
+func readNames(set fileSet, name string, want int) ([]string, error) {
+	raw, err := set.read(name, nil)
 	if err != nil {
 		return nil, err
 	}
-	names, err := parseMeta(MetaFile, raw, cifar10Classes)
+	names, err := parseNames(name, raw, want)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", set.where(), err)
 	}
 	return names, nil
+}
+
+// readMeta reads and parses the CIFAR-10 class names of set.
+func readMeta(set fileSet) ([]string, error) {
+	return readNames(set, MetaFile, cifar10Classes)
 }
 
 // LoadTrain loads the 50,000 training images (data_batch_1..5.bin) and the
@@ -124,68 +160,20 @@ func readMeta(set fileSet) ([]string, error) {
 // cifar-10-binary.tar.gz. Errors wrap ErrNoData when src does not exist or
 // holds no CIFAR-10 files, and ErrInvalid otherwise.
 func LoadTrain(src string) (*Dataset, error) {
-	d, err := load(src, TrainFiles())
-	return d, invalid(err)
+	return loadCIFAR10(src, SplitTrain)
 }
 
 // LoadTest loads the 10,000 test images (test_batch.bin) and the class names
 // from src; see LoadTrain for the accepted locations.
 func LoadTest(src string) (*Dataset, error) {
-	d, err := load(src, []string{TestFile})
-	return d, invalid(err)
+	return loadCIFAR10(src, SplitTest)
 }
 
-// load reads the named batch files of src, in order, into one dataset. It
-// checks all files exist and have valid sizes before reading any of them,
-// then reads each with one read call into a reused buffer.
-func load(src string, names []string) (*Dataset, error) {
-	set, err := openSource(src, append(slices.Clone(names), MetaFile))
+func loadCIFAR10(src, split string) (*Dataset, error) {
+	c, err := openCIFAR10(src)
 	if err != nil {
-		return nil, err
+		return nil, invalid(err)
 	}
-	sizes := make([]int64, len(names))
-	total := 0
-	for i, name := range names {
-		sz, err := set.size(name)
-		if err != nil {
-			return nil, err
-		}
-		if sz%RecordSize != 0 {
-			return nil, fmt.Errorf("%s: %w", set.where(), sizeError(name, sz))
-		}
-		sizes[i] = sz
-		total += int(sz / RecordSize)
-	}
-	classes, err := readMeta(set)
-	if err != nil {
-		return nil, err
-	}
-	g := CIFARGeometry
-	size := g.Size()
-	d := &Dataset{
-		Geometry: g,
-		Images:   make([]byte, total*size),
-		Labels:   make([]uint8, total),
-		Classes:  classes,
-	}
-	var buf []byte
-	off := 0
-	for i, name := range names {
-		raw, err := set.read(name, buf)
-		if err != nil {
-			return nil, err
-		}
-		if int64(len(raw)) != sizes[i] {
-			return nil, fmt.Errorf("%s: %s: size changed from %d to %d while loading", set.where(), name, sizes[i], len(raw))
-		}
-		if _, ok := set.(dirSet); ok {
-			buf = raw
-		}
-		n := len(raw) / RecordSize
-		if err := decodeBatch(name, raw, d.Images[off*size:(off+n)*size], d.Labels[off:off+n]); err != nil {
-			return nil, fmt.Errorf("%s: %w", set.where(), err)
-		}
-		off += n
-	}
-	return d, nil
+	d, err := c.Split(context.Background(), split)
+	return d, invalid(err)
 }

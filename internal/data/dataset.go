@@ -10,6 +10,7 @@
 package data
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -60,17 +61,24 @@ func (g Geometry) Validate() error {
 
 // ErrNoData is wrapped by the loaders when the data location does not exist
 // or holds no data set files. Its message tells the user how to get the data.
-var ErrNoData = errors.New(`no CIFAR-10 data: run "lepton data fetch" (or set LEPTON_DATA_DIR / --data)`)
+var ErrNoData = errors.New(`no data: run "lepton data fetch" (or set LEPTON_DATA_DIR / --data)`)
 
-// noDataError names the location that lacks the data and unwraps to
-// ErrNoData (and to the underlying cause, if any).
+// noDataError names the data set and the location that lacks it and
+// unwraps to ErrNoData (and to the underlying cause, if any).
 type noDataError struct {
-	loc   string
-	cause error
+	name, kind, loc string
+	cause           error
 }
 
 func (e *noDataError) Error() string {
-	return fmt.Sprintf(`no CIFAR-10 data in %s: run "lepton data fetch" (or set LEPTON_DATA_DIR / --data)`, e.loc)
+	if e.kind == KindFolder {
+		return fmt.Sprintf("no image folder at %s: give data.dir or --data a directory of class folders (DIR/<class>/<images>)", e.loc)
+	}
+	fetch := "lepton data fetch"
+	if e.kind != KindCIFAR10 {
+		fetch += " " + e.kind
+	}
+	return fmt.Sprintf(`no %s data in %s: run "%s" (or set %s / --data)`, e.name, e.loc, fetch, EnvDataDir)
 }
 
 func (e *noDataError) Unwrap() []error {
@@ -157,10 +165,11 @@ func (e invalidError) Unwrap() []error { return []error{e.err, ErrInvalid} }
 // or ErrNoData: for other packages' errors about unusable image data.
 func Invalid(err error) error { return invalid(err) }
 
-// invalid marks err as ErrInvalid unless it is nil, ErrNoData or already
-// ErrInvalid.
+// invalid marks err as ErrInvalid unless it is nil, ErrNoData, already
+// ErrInvalid, or a cancellation (Ctrl-C is not a data problem).
 func invalid(err error) error {
-	if err == nil || errors.Is(err, ErrNoData) || errors.Is(err, ErrInvalid) {
+	if err == nil || errors.Is(err, ErrNoData) || errors.Is(err, ErrInvalid) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return invalidError{err}

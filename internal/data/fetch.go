@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,16 +22,76 @@ const (
 	DefaultSHA256 = "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"
 )
 
+// Download is one file to download: its URL, its SHA-256 (hex) and the
+// name it is saved as.
+type Download struct {
+	URL, SHA256, Name string
+}
+
+// DebianFashionMNIST is where Debian's dataset-fashion-mnist package
+// installs Fashion-MNIST, a copy that "lepton data fetch --from" imports.
+const DebianFashionMNIST = "/usr/share/datasets/fashion-mnist"
+
+// Downloads returns the official files of a data set kind with their
+// SHA-256 digests (those that TensorFlow Datasets records); none for
+// folders.
+func Downloads(kind string) []Download {
+	switch kind {
+	case "", KindCIFAR10:
+		return []Download{{DefaultURL, DefaultSHA256, "cifar-10-binary.tar.gz"}}
+	case KindCIFAR100:
+		return []Download{{"https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz",
+			"58a81ae192c23a4be8b1804d68e518ed807d710a4eb253b1f2a199162a40d8ec", "cifar-100-binary.tar.gz"}}
+	case KindMNIST:
+		const base = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+		return idxDownloads(base, []string{
+			"440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+			"3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+			"8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+			"f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+		})
+	case KindFashionMNIST:
+		const base = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+		return idxDownloads(base, []string{
+			"3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+			"a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+			"346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+			"67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+		})
+	}
+	return nil
+}
+
+// idxDownloads lists the four .gz IDX files under base with their digests
+// (in IDXFiles order).
+func idxDownloads(base string, sums []string) []Download {
+	var out []Download
+	for i, f := range IDXFiles() {
+		out = append(out, Download{base + f + ".gz", sums[i], f + ".gz"})
+	}
+	return out
+}
+
 // FetchOptions configures Fetch.
 type FetchOptions struct {
-	// Dir receives the .bin files and batches.meta.txt, flat. Required.
+	// Kind is the data set (one of Kinds() but folder); empty means
+	// cifar10.
+	Kind string
+	// Dir receives the data set's files, flat. Required.
 	Dir string
-	// URL of the tarball to download; DefaultURL if empty.
+	// URL replaces the official download: the tarball for the CIFAR kinds,
+	// the directory URL the four files are under for the MNIST kinds (a
+	// mirror; the official digests still apply unless SHA256 is given).
 	URL string
-	// SHA256 the download must have (hex); DefaultSHA256 if empty.
+	// SHA256 is the digest a replaced CIFAR tarball must have (hex).
 	SHA256 string
-	// From is a local data directory or tarball to install instead of
-	// downloading. Its structure is validated; its checksum is not.
+	// Downloads replaces the list of files to download (with URL, SHA256
+	// and the official list ignored); for tests and private mirrors.
+	Downloads []Download
+	// From is a local copy to install instead of downloading: a directory
+	// holding the files (or the official archive's folder), an archive, or
+	// DebianFashionMNIST. Its structure is validated; its checksums are
+	// not.
 	From string
 	// Progress receives progress messages (typically stderr); may be nil.
 	Progress io.Writer
@@ -42,19 +101,54 @@ type FetchOptions struct {
 	Client *http.Client
 }
 
-// Fetch installs CIFAR-10 into opts.Dir: it downloads opts.URL (or uses
-// opts.From), verifies the download's SHA-256, validates all seven files
-// (presence, sizes, labels, class names) and only then moves them into
-// place, each file atomically. On error no half-written file is left in Dir.
+// downloads returns what Fetch downloads for opts.
+func (o FetchOptions) downloads() []Download {
+	if o.Downloads != nil {
+		return o.Downloads
+	}
+	d := Downloads(o.Kind)
+	if o.URL == "" {
+		return d
+	}
+	if len(d) == 1 { // a tarball
+		sum := o.SHA256
+		if sum == "" {
+			sum = d[0].SHA256
+		}
+		return []Download{{o.URL, sum, d[0].Name}}
+	}
+	base := strings.TrimSuffix(o.URL, "/") + "/"
+	for i := range d {
+		d[i].URL = base + d[i].Name
+	}
+	return d
+}
+
+// Fetch installs a data set into opts.Dir: it downloads the official files
+// (or uses opts.From), verifies each download's SHA-256, validates every
+// file of the data set (presence, sizes, record counts, labels, class
+// names) by reading it as training does, and only then moves the files
+// into place, each atomically. Files already in Dir with the same content
+// are left alone. On error no half-written file is left in Dir. Network
+// failures wrap ErrNoData and name the offline alternatives; bad data
+// wraps ErrInvalid.
 func Fetch(ctx context.Context, opts FetchOptions) error {
+	err := fetch(ctx, opts)
+	return invalid(err)
+}
+
+func fetch(ctx context.Context, opts FetchOptions) error {
+	kind := opts.Kind
+	if kind == "" {
+		kind = KindCIFAR10
+	}
+	l, ok := layoutOf(kind)
+	if !ok {
+		return fmt.Errorf("fetch %s: nothing to fetch for this kind (want one of cifar10, cifar100, mnist, fashion-mnist)", kind)
+	}
+	opts.Kind = kind
 	if opts.Dir == "" {
-		return errors.New("fetch CIFAR-10: no data directory given")
-	}
-	if opts.URL == "" {
-		opts.URL = DefaultURL
-	}
-	if opts.SHA256 == "" {
-		opts.SHA256 = DefaultSHA256
+		return fmt.Errorf("fetch %s: no data directory given", l.name)
 	}
 	if opts.Client == nil {
 		opts.Client = http.DefaultClient
@@ -64,18 +158,45 @@ func Fetch(ctx context.Context, opts FetchOptions) error {
 	}
 	src := opts.From
 	if src == "" {
-		tmp, err := download(ctx, opts)
+		tmp, err := os.MkdirTemp(opts.Dir, ".lepton-fetch-*")
 		if err != nil {
-			return err
+			return fmt.Errorf("create download directory in %s: %w", opts.Dir, err)
 		}
-		defer os.Remove(tmp)
+		defer os.RemoveAll(tmp)
+		downloads := opts.downloads()
+		for _, d := range downloads {
+			if err := download(ctx, opts, l, d, filepath.Join(tmp, d.Name)); err != nil {
+				return err
+			}
+		}
 		src = tmp
+		if len(downloads) == 1 { // the tarball itself
+			src = filepath.Join(tmp, downloads[0].Name)
+		}
 	}
-	if err := install(ctx, src, opts.Dir); err != nil {
+	n, copied, err := install(ctx, kind, l, src, opts.Dir)
+	if err != nil {
 		return err
 	}
-	progressf(opts.Progress, "installed CIFAR-10 (%d files) in %s\n", len(AllFiles()), opts.Dir)
+	if copied == 0 {
+		progressf(opts.Progress, "%s is already installed in %s (same SHA-256): nothing copied\n", l.name, opts.Dir)
+		return nil
+	}
+	progressf(opts.Progress, "installed %s (%d files) in %s\n", l.name, n, opts.Dir)
 	return nil
+}
+
+// layoutOf returns the file layout of a fetchable kind.
+func layoutOf(kind string) (layout, bool) {
+	switch kind {
+	case KindCIFAR10:
+		return cifar10Layout, true
+	case KindCIFAR100:
+		return cifar100Layout, true
+	case KindMNIST, KindFashionMNIST:
+		return idxLayout(kind), true
+	}
+	return layout{}, false
 }
 
 // progressf writes a progress message to w if it is not nil. Progress
@@ -86,41 +207,65 @@ func progressf(w io.Writer, format string, args ...any) {
 	}
 }
 
-// download fetches opts.URL into a hidden temporary file in opts.Dir and
-// checks its SHA-256. It returns the file's path; on error the file is
-// removed.
-func download(ctx context.Context, opts FetchOptions) (path string, err error) {
-	f, err := os.CreateTemp(opts.Dir, ".cifar-10-binary-*.tar.gz.part")
-	if err != nil {
-		return "", fmt.Errorf("create download file in %s: %w", opts.Dir, err)
+// OfflineError is returned by Fetch when a download cannot reach its
+// server; it names the ways to install the data without a network.
+type OfflineError struct {
+	// URL is the download that failed.
+	URL string
+	// Kind is the data set being fetched.
+	Kind string
+	// Err is the network error.
+	Err error
+}
+
+func (e *OfflineError) Error() string {
+	hint := ""
+	if e.Kind == KindFashionMNIST && isDir(DebianFashionMNIST) {
+		hint = " (Debian's copy is in " + DebianFashionMNIST + ")"
 	}
-	tmp := f.Name()
+	return fmt.Sprintf("download %s: cannot reach the network (%v): copy the files onto this machine and run \"lepton data fetch %s --from PATH\"%s, or set %s to a directory holding them",
+		e.URL, e.Err, e.Kind, hint, EnvDataDir)
+}
+
+// Unwrap returns the network error and ErrNoData.
+func (e *OfflineError) Unwrap() []error { return []error{e.Err, ErrNoData} }
+
+// download fetches d.URL into path and checks its SHA-256; on error the
+// file is removed.
+func download(ctx context.Context, opts FetchOptions, l layout, d Download, path string) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create download file %s: %w", path, err)
+	}
 	defer func() {
 		if err != nil {
 			_ = f.Close()
-			_ = os.Remove(tmp)
+			_ = os.Remove(path)
 		}
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, opts.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL, nil)
 	if err != nil {
-		return "", fmt.Errorf("download %s: %w", opts.URL, err)
+		return fmt.Errorf("download %s: %w", d.URL, err)
 	}
 	resp, err := opts.Client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("download %s: %w", opts.URL, err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("download %s: %w", d.URL, ctx.Err())
+		}
+		return &OfflineError{URL: d.URL, Kind: opts.Kind, Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("download %s: %s", opts.URL, resp.Status)
+		return fmt.Errorf("download %s: %s", d.URL, resp.Status)
 	}
 	h := sha256.New()
 	w := io.MultiWriter(f, h)
 	var bar *progressbar.ProgressBar
 	if opts.Interactive && opts.Progress != nil {
-		bar = newBytesBar(resp.ContentLength, "downloading CIFAR-10", opts.Progress)
+		bar = newBytesBar(resp.ContentLength, "downloading "+d.Name, opts.Progress)
 		w = io.MultiWriter(w, bar)
 	} else {
-		progressf(opts.Progress, "downloading %s\n", opts.URL)
+		progressf(opts.Progress, "downloading %s\n", d.URL)
 	}
 	n, err := io.Copy(w, resp.Body)
 	if bar != nil {
@@ -131,20 +276,20 @@ func download(ctx context.Context, opts FetchOptions) (path string, err error) {
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("download %s: %w", opts.URL, err)
+		return fmt.Errorf("download %s: %w", d.URL, err)
 	}
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
-		return "", fmt.Errorf("download %s: got %d bytes, want %d", opts.URL, n, resp.ContentLength)
+		return fmt.Errorf("download %s: got %d bytes, want %d", d.URL, n, resp.ContentLength)
 	}
 	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("close %s: %w", tmp, err)
+		return fmt.Errorf("close %s: %w", path, err)
 	}
 	got := hex.EncodeToString(h.Sum(nil))
-	if !strings.EqualFold(got, strings.TrimSpace(opts.SHA256)) {
-		return "", fmt.Errorf("download %s: SHA-256 mismatch: got %s, want %s", opts.URL, got, opts.SHA256)
+	if !strings.EqualFold(got, strings.TrimSpace(d.SHA256)) {
+		return fmt.Errorf("download %s: SHA-256 mismatch: got %s, want %s", d.URL, got, d.SHA256)
 	}
-	progressf(opts.Progress, "downloaded %d bytes, SHA-256 %s verified\n", n, got)
-	return tmp, nil
+	progressf(opts.Progress, "downloaded %s (%d bytes), SHA-256 %s verified\n", d.Name, n, got)
+	return nil
 }
 
 // newBytesBar returns a progressbar/v3 bar like progressbar.DefaultBytes
@@ -165,13 +310,43 @@ func newBytesBar(total int64, desc string, w io.Writer) *progressbar.ProgressBar
 	)
 }
 
-// install validates the seven files at src and moves them into dir: every
-// file is first staged (validated, written, synced) as a hidden temporary
-// file in dir; only when all are staged are they renamed into place.
-func install(ctx context.Context, src, dir string) (err error) {
-	set, err := openSource(src, AllFiles())
+// sourceOf opens a data set of kind from a file set, as Open does from a
+// location.
+func sourceOf(kind string, set fileSet) (Source, error) {
+	switch kind {
+	case KindCIFAR10:
+		return cifar10From(set)
+	case KindCIFAR100:
+		return cifar100From(set, LabelFine)
+	default:
+		return idxFrom(kind, set)
+	}
+}
+
+// install validates the data set of kind at src and moves its files into
+// dir: every file is first staged (validated, written, synced) as a hidden
+// temporary file in dir; only when all are staged are they renamed into
+// place. Files dir already holds with the same content are not copied. It
+// returns the number of files and how many were copied.
+func install(ctx context.Context, kind string, l layout, src, dir string) (n, copied int, err error) {
+	set, err := openFiles(src, l, l.files)
 	if err != nil {
-		return invalid(err)
+		return 0, 0, err
+	}
+	s, err := sourceOf(kind, set)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, split := range []string{SplitTrain, SplitTest} {
+		if _, err := s.Split(ctx, split); err != nil {
+			return 0, 0, err
+		}
+	}
+	var names []string
+	for _, name := range l.files {
+		if set.has(name) {
+			names = append(names, name)
+		}
 	}
 	staged := make(map[string]string) // name -> temporary path
 	defer func() {
@@ -181,51 +356,60 @@ func install(ctx context.Context, src, dir string) (err error) {
 			}
 		}
 	}()
-	var buf []byte
-	for _, name := range AllFiles() {
+	for _, name := range names {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("install CIFAR-10 into %s: %w", dir, err)
+			return 0, 0, fmt.Errorf("install %s into %s: %w", l.name, dir, err)
 		}
-		raw, err := set.read(name, buf)
+		raw, err := set.read(name, nil)
 		if err != nil {
-			return invalid(err)
+			return 0, 0, err
 		}
-		if _, ok := set.(dirSet); ok {
-			buf = raw
-		}
-		if err := validateFile(name, raw); err != nil {
-			return invalid(err)
+		if sameContent(filepath.Join(dir, name), raw) {
+			continue
 		}
 		tmp, err := stageFile(dir, name, func(w io.Writer) error {
 			_, err := w.Write(raw)
 			return err
 		})
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		staged[name] = tmp
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("install CIFAR-10 into %s: %w", dir, err)
+		return 0, 0, fmt.Errorf("install %s into %s: %w", l.name, dir, err)
 	}
-	for _, name := range AllFiles() {
+	for _, name := range names {
+		tmp, ok := staged[name]
+		if !ok {
+			continue
+		}
 		dst := filepath.Join(dir, name)
-		if err := os.Rename(staged[name], dst); err != nil {
-			return fmt.Errorf("rename %s to %s: %w", staged[name], dst, err)
+		if err := os.Rename(tmp, dst); err != nil {
+			return 0, 0, fmt.Errorf("rename %s to %s: %w", tmp, dst, err)
 		}
 		delete(staged, name)
+		copied++
 	}
-	return syncDir(dir)
+	return len(names), copied, syncDir(dir)
 }
 
-// validateFile checks the content of one dataset file.
-func validateFile(name string, raw []byte) error {
-	if name == MetaFile {
-		_, err := parseMeta(name, raw, cifar10Classes)
-		return err
+// sameContent reports whether the regular file at path holds exactly b
+// (compared by SHA-256).
+func sameContent(path string, b []byte) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(b)) {
+		return false
 	}
-	if len(raw)%RecordSize != 0 {
-		return sizeError(name, int64(len(raw)))
+	f, err := os.Open(path)
+	if err != nil {
+		return false
 	}
-	return decodeBatch(name, raw, nil, make([]uint8, len(raw)/RecordSize))
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	want := sha256.Sum256(b)
+	return string(h.Sum(nil)) == string(want[:])
 }

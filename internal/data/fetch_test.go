@@ -76,7 +76,7 @@ func TestFetchDownload(t *testing.T) {
 		wantOut     string
 	}{
 		{name: "plain progress", body: good, sum: goodSum, wantOut: "downloading http"},
-		{name: "progress bar", body: good, sum: strings.ToUpper(goodSum), interactive: true, wantOut: "downloading CIFAR-10"},
+		{name: "progress bar", body: good, sum: strings.ToUpper(goodSum), interactive: true, wantOut: "downloading cifar-10-binary.tar.gz"},
 		{name: "wrong checksum", body: good, sum: strings.Repeat("ab", 32),
 			wantErr: []string{"SHA-256 mismatch", "got " + goodSum, "want " + strings.Repeat("ab", 32)}},
 		{name: "not found", body: good, path: "/missing", sum: goodSum, wantErr: []string{"404 Not Found"}},
@@ -114,7 +114,7 @@ func TestFetchDownload(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
-			if got, want := dirEntries(t, dir), slices.Sorted(slices.Values(AllFiles())); !slices.Equal(got, want) {
+			if got, want := dirEntries(t, dir), slices.Sorted(slices.Values(dataFiles(src))); !slices.Equal(got, want) {
 				t.Errorf("dir holds %v, want %v", got, want)
 			}
 			gotTrain, err := LoadTrain(dir)
@@ -140,7 +140,7 @@ func TestFetchFailureKeepsExistingData(t *testing.T) {
 	badDir, _, _ := writeTestDir(t, 5, 5)
 	writeFile(t, filepath.Join(badDir, "data_batch_5.bin"), []byte("xyz"))
 	err := Fetch(context.Background(), FetchOptions{Dir: dir, From: badDir})
-	if err == nil || err.Error() != "data_batch_5.bin: size 3 is not a multiple of 3073" {
+	if err == nil || err.Error() != "data dir "+badDir+": data_batch_5.bin: size 3 is not a multiple of 3073" {
 		t.Fatalf("err = %v, want size error", err)
 	}
 	if got := dirEntries(t, dir); !slices.Equal(got, before) {
@@ -194,10 +194,10 @@ func TestFetchFrom(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
-			if got, want := dirEntries(t, dir), slices.Sorted(slices.Values(AllFiles())); !slices.Equal(got, want) {
+			if got, want := dirEntries(t, dir), slices.Sorted(slices.Values(dataFiles(src))); !slices.Equal(got, want) {
 				t.Errorf("dir holds %v, want %v", got, want)
 			}
-			for _, name := range AllFiles() {
+			for _, name := range dataFiles(src) {
 				a, _ := os.ReadFile(filepath.Join(src, name))
 				b, err := os.ReadFile(filepath.Join(dir, name))
 				if err != nil || !bytes.Equal(a, b) {
@@ -208,7 +208,7 @@ func TestFetchFrom(t *testing.T) {
 					t.Errorf("%s: mode %v, want 0644 (err %v)", name, fi.Mode(), err)
 				}
 			}
-			if !strings.Contains(out.String(), "installed CIFAR-10 (7 files) in "+dir) {
+			if !strings.Contains(out.String(), "installed CIFAR-10 (8 files) in "+dir) {
 				t.Errorf("progress output = %q", out.String())
 			}
 		})

@@ -14,23 +14,41 @@ import (
 	"strings"
 )
 
-// maxMember bounds the size of one archive member read into memory, so a
-// corrupt header cannot trigger a huge allocation. Official files are ~30 MB.
+// maxMember bounds the size of one file (or archive member) read into
+// memory, so a corrupt header cannot trigger a huge allocation. The
+// largest official file, CIFAR-100's train.bin, is 154 MB.
 const maxMember = 1 << 30
 
-// fileSet is a place holding (some of) the CIFAR-10 files: a directory or a
+// layout describes a data set stored as a few named files: the official
+// binary versions of CIFAR-10 and CIFAR-100 and the IDX files of MNIST.
+type layout struct {
+	// name names the data set in messages ("CIFAR-10").
+	name string
+	// kind is its data.dataset value, for the fetch hint in messages.
+	kind string
+	// files are the names its files may have, including alternatives
+	// (compressed or not).
+	files []string
+	// subdirs are the sub-directories, of a data directory or inside an
+	// archive, that may hold the files (the official archive's folder).
+	subdirs []string
+}
+
+// fileSet is a place holding (some of) a layout's files: a directory or a
 // gzip'd tarball.
 type fileSet interface {
 	// where describes the location in error messages ("data dir /x").
 	where() string
+	// has reports whether the named file is present.
+	has(name string) bool
 	// size returns the size of the named file.
 	size(name string) (int64, error)
 	// read returns the content of the named file. It may reuse buf.
 	read(name string, buf []byte) ([]byte, error)
 }
 
-// missingFileError reports a CIFAR-10 file missing from a location; it
-// matches fs.ErrNotExist.
+// missingFileError reports a file missing from a location; it matches
+// fs.ErrNotExist.
 type missingFileError struct {
 	where, name string
 }
@@ -46,6 +64,11 @@ type dirSet struct{ dir string }
 
 func (d dirSet) where() string { return "data dir " + d.dir }
 
+func (d dirSet) has(name string) bool {
+	fi, err := os.Stat(filepath.Join(d.dir, name))
+	return err == nil && fi.Mode().IsRegular()
+}
+
 func (d dirSet) size(name string) (int64, error) {
 	p := filepath.Join(d.dir, name)
 	fi, err := os.Stat(p)
@@ -53,7 +76,7 @@ func (d dirSet) size(name string) (int64, error) {
 		return 0, &missingFileError{d.where(), name}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("stat %s: %w", p, err)
+		return 0, fmt.Errorf("%s: %w", d.where(), err)
 	}
 	if !fi.Mode().IsRegular() {
 		return 0, fmt.Errorf("%s: %s: not a regular file", d.where(), name)
@@ -62,27 +85,27 @@ func (d dirSet) size(name string) (int64, error) {
 }
 
 // read reads the whole file with one read call into buf (grown if needed).
+// Only regular files are opened (a FIFO would block).
 func (d dirSet) read(name string, buf []byte) ([]byte, error) {
+	n, err := d.size(name)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxMember {
+		return nil, fmt.Errorf("%s: %s: size %d too large", d.where(), name, n)
+	}
 	p := filepath.Join(d.dir, name)
 	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &missingFileError{d.where(), name}
-	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", p, err)
+		return nil, fmt.Errorf("%s: %w", d.where(), err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("stat %s: %w", p, err)
-	}
-	n := int(fi.Size())
-	if cap(buf) < n {
+	if cap(buf) < int(n) {
 		buf = make([]byte, n)
 	}
 	buf = buf[:n]
 	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return nil, fmt.Errorf("%s: read %s: %w", d.where(), name, err)
 	}
 	return buf, nil
 }
@@ -94,6 +117,11 @@ type tarSet struct {
 }
 
 func (t *tarSet) where() string { return "archive " + t.path }
+
+func (t *tarSet) has(name string) bool {
+	_, ok := t.files[name]
+	return ok
+}
 
 func (t *tarSet) size(name string) (int64, error) {
 	b, ok := t.files[name]
@@ -111,33 +139,38 @@ func (t *tarSet) read(name string, _ []byte) ([]byte, error) {
 	return b, nil
 }
 
-// openSource resolves src (a directory with the files, a directory with an
-// ArchiveDir sub-directory, or a .tar.gz) and returns the files it holds.
-// For archives only the members named in want are read.
-func openSource(src string, want []string) (fileSet, error) {
+// openFiles resolves src (a directory with l's files, a directory with one
+// of l's sub-directories holding them, or a .tar.gz) and returns the files
+// it holds. For archives only the members named in want are read.
+func openFiles(src string, l layout, want []string) (fileSet, error) {
 	fi, err := os.Stat(src)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &noDataError{loc: src, cause: err}
+		return nil, &noDataError{name: l.name, kind: l.kind, loc: src, cause: err}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("stat data location %s: %w", src, err)
 	}
 	if !fi.IsDir() {
-		return openArchive(src, want)
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("data location %s: not a directory or a regular file", src)
+		}
+		return openArchive(src, l, want)
 	}
-	if hasAnyFile(src) {
+	if hasAnyFile(src, l.files) {
 		return dirSet{src}, nil
 	}
-	sub := filepath.Join(src, ArchiveDir)
-	if fi, err := os.Stat(sub); err == nil && fi.IsDir() && hasAnyFile(sub) {
-		return dirSet{sub}, nil
+	for _, d := range l.subdirs {
+		sub := filepath.Join(src, d)
+		if fi, err := os.Stat(sub); err == nil && fi.IsDir() && hasAnyFile(sub, l.files) {
+			return dirSet{sub}, nil
+		}
 	}
-	return nil, &noDataError{loc: src}
+	return nil, &noDataError{name: l.name, kind: l.kind, loc: src}
 }
 
-// hasAnyFile reports whether dir holds at least one of the CIFAR-10 files.
-func hasAnyFile(dir string) bool {
-	for _, name := range AllFiles() {
+// hasAnyFile reports whether dir holds at least one of files.
+func hasAnyFile(dir string, files []string) bool {
+	for _, name := range files {
 		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
 			return true
 		}
@@ -145,25 +178,26 @@ func hasAnyFile(dir string) bool {
 	return false
 }
 
-// memberName maps a tar member name to a CIFAR-10 file name, or "" if the
-// member is not one. Members may sit in ArchiveDir or at the top level.
-func memberName(h *tar.Header) string {
+// memberName maps a tar member name to one of l's file names, or "" if the
+// member is not one. Members may sit in one of l.subdirs or at the top
+// level.
+func memberName(h *tar.Header, l layout) string {
 	if !h.FileInfo().Mode().IsRegular() {
 		return ""
 	}
 	name := path.Clean(strings.TrimPrefix(h.Name, "./"))
 	dir, base := path.Split(name)
-	if dir != "" && dir != ArchiveDir+"/" {
+	if dir != "" && !slices.Contains(l.subdirs, strings.TrimSuffix(dir, "/")) {
 		return ""
 	}
-	if !slices.Contains(AllFiles(), base) {
+	if !slices.Contains(l.files, base) {
 		return ""
 	}
 	return base
 }
 
 // openArchive reads the wanted members of the gzip'd tarball at p.
-func openArchive(p string, want []string) (*tarSet, error) {
+func openArchive(p string, l layout, want []string) (*tarSet, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", p, err)
@@ -185,7 +219,7 @@ func openArchive(p string, want []string) (*tarSet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read archive %s: %w", p, err)
 		}
-		name := memberName(h)
+		name := memberName(h, l)
 		if name == "" {
 			continue
 		}
@@ -203,7 +237,7 @@ func openArchive(p string, want []string) (*tarSet, error) {
 		t.files[name] = b
 	}
 	if !found {
-		return nil, &noDataError{loc: p}
+		return nil, &noDataError{name: l.name, kind: l.kind, loc: p}
 	}
 	return t, nil
 }

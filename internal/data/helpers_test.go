@@ -99,7 +99,7 @@ func dirMembers(t *testing.T, dir, prefix string) []member {
 	if prefix != "" {
 		ms = append(ms, member{name: prefix, dir: true})
 	}
-	for _, name := range AllFiles() {
+	for _, name := range dataFiles(dir) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatalf("read %s: %v", name, err)
@@ -107,6 +107,16 @@ func dirMembers(t *testing.T, dir, prefix string) []member {
 		ms = append(ms, member{name: prefix + name, data: b})
 	}
 	return ms
+}
+
+// dataFiles returns the CIFAR-10 files of a test data dir: AllFiles and,
+// when the dir has one, its RecordsFile.
+func dataFiles(dir string) []string {
+	names := AllFiles()
+	if _, err := os.Stat(filepath.Join(dir, RecordsFile)); err == nil {
+		names = append(names, RecordsFile)
+	}
+	return names
 }
 
 // writeTestDir writes a data dir with nTrain/nTest synthetic images and

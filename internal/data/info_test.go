@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -23,7 +24,7 @@ func TestInfo(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Info(tc.src)
+			r, err := Info(context.Background(), Spec{Dir: tc.src})
 			if err != nil {
 				t.Fatalf("Info: %v", err)
 			}
@@ -97,7 +98,7 @@ func TestInfoErrors(t *testing.T) {
 		want  string
 	}{
 		{name: "bad label", setup: func(t *testing.T, dir string) {
-			raw := binBytes(t, synth(3, 1))
+			raw := binBytes(t, synth(2, 1))
 			raw[RecordSize] = 10
 			writeFile(t, filepath.Join(dir, "data_batch_4.bin"), raw)
 		}, want: "data_batch_4.bin: record 1: label 10 out of range 0..9"},
@@ -112,7 +113,7 @@ func TestInfoErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, _, _ := writeTestDir(t, 10, 10)
 			tc.setup(t, dir)
-			_, err := Info(dir)
+			_, err := Info(context.Background(), Spec{Dir: dir})
 			if err == nil || !strings.HasSuffix(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want suffix %q", err, tc.want)
 			}

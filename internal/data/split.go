@@ -15,21 +15,54 @@ const EnvDataDir = "LEPTON_DATA_DIR"
 // stream differs from EpochOrder's for the same seed.
 const splitStream = 0x5eed_5a11_7000_0001
 
-// ResolveDir picks the data location: flag, then cfgDir (config's data.dir),
-// then env LEPTON_DATA_DIR, then $XDG_CACHE_HOME/lepton/cifar-10, else
-// ~/.cache/lepton/cifar-10. A leading "~/" in flag, cfgDir or the env value
-// is expanded to $HOME. Environment variables are read through getenv.
+// ResolveDir picks the CIFAR-10 data location: ResolveLocation for
+// KindCIFAR10.
 func ResolveDir(flag, cfgDir string, getenv func(string) string) string {
+	return ResolveLocation(KindCIFAR10, flag, cfgDir, getenv)
+}
+
+// dirNames are the directory names of each kind under LEPTON_DATA_DIR and
+// the cache: the one fetch creates first, then others that are looked for.
+var dirNames = map[string][]string{
+	KindCIFAR10:      {"cifar-10", ArchiveDir},
+	KindCIFAR100:     {"cifar-100", CIFAR100Dir},
+	KindMNIST:        {"mnist"},
+	KindFashionMNIST: {"fashion-mnist"},
+}
+
+// ResolveLocation picks the location of a data set of kind: flag, then
+// cfgDir (config's data.dir), then env LEPTON_DATA_DIR, then the cache
+// ($XDG_CACHE_HOME/lepton/<name>, else ~/.cache/lepton/<name>, where name
+// is cifar-10, cifar-100, mnist or fashion-mnist). LEPTON_DATA_DIR may be
+// the data set's own directory or a parent of several: when it has a
+// sub-directory of the kind's name (such as mnist/), that is used. A
+// folder data set has no default: "" unless flag or cfgDir gives one. A
+// leading "~/" in flag, cfgDir or the env value is expanded to $HOME.
+// Environment variables are read through getenv.
+func ResolveLocation(kind, flag, cfgDir string, getenv func(string) string) string {
 	home := getenv("HOME")
-	for _, p := range []string{flag, cfgDir, getenv(EnvDataDir)} {
+	for _, p := range []string{flag, cfgDir} {
 		if p != "" {
 			return expandHome(p, home)
 		}
 	}
-	if xdg := getenv("XDG_CACHE_HOME"); xdg != "" {
-		return filepath.Join(xdg, "lepton", "cifar-10")
+	if kind == "" {
+		kind = KindCIFAR10
 	}
-	return filepath.Join(home, ".cache", "lepton", "cifar-10")
+	names, ok := dirNames[kind]
+	if !ok {
+		return "" // folders: only where the user says
+	}
+	if env := getenv(EnvDataDir); env != "" {
+		env = expandHome(env, home)
+		for _, n := range names {
+			if sub := filepath.Join(env, n); isDir(sub) {
+				return sub
+			}
+		}
+		return env
+	}
+	return filepath.Join(CacheRoot(getenv), names[0])
 }
 
 func expandHome(p, home string) string {
@@ -51,6 +84,11 @@ func expandHome(p, home string) string {
 // train. frac <= 0 (or NaN) gives no validation, frac >= 1 puts everything
 // in validation. Together the lists cover 0..len(labels)-1 exactly once.
 func StratifiedSplit(labels []uint8, frac float64, seed uint64) (train, val []int) {
+	return stratifiedSplit(labels, frac, seed, splitStream)
+}
+
+// stratifiedSplit is StratifiedSplit with the PCG's second seed word.
+func stratifiedSplit(labels []uint8, frac float64, seed, stream uint64) (train, val []int) {
 	if math.IsNaN(frac) || frac < 0 {
 		frac = 0
 	}
@@ -59,7 +97,7 @@ func StratifiedSplit(labels []uint8, frac float64, seed uint64) (train, val []in
 	for i, l := range labels {
 		byClass[l] = append(byClass[l], i)
 	}
-	src := rand.NewPCG(seed, splitStream)
+	src := rand.NewPCG(seed, stream)
 	inVal := make([]bool, len(labels))
 	nVal := 0
 	for _, idx := range byClass {

@@ -2,9 +2,11 @@ package data
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,9 +40,11 @@ func WriteBin(w io.Writer, d *Dataset) error {
 
 // WriteDir writes a complete data directory in the layout LoadTrain and
 // LoadTest read: train split across data_batch_1..5.bin (as evenly as
-// possible, some files may be empty), test as test_batch.bin, and
+// possible, some files may be empty), test as test_batch.bin,
 // batches.meta.txt with train's class names (test's if train has none,
-// DefaultClasses if neither has). A nil train or test writes empty files.
+// DefaultClasses if neither has), and the record counts in RecordsFile
+// unless they are the official 10,000 per file. A nil train or test writes
+// empty files.
 // dir is created if needed; each file is written atomically.
 func WriteDir(dir string, train, test *Dataset) error {
 	if train == nil {
@@ -57,14 +61,19 @@ func WriteDir(dir string, train, test *Dataset) error {
 		return fmt.Errorf("write train set to %s: %d image bytes for %d labels of %s images", dir, len(train.Images), len(train.Labels), train.Geometry)
 	}
 	n := train.Len()
+	records := map[string]int{TestFile: test.Len()}
 	for k, name := range TrainFiles() {
 		lo, hi := k*n/5, (k+1)*n/5
 		part := &Dataset{Geometry: CIFARGeometry, Images: train.Images[lo*size : hi*size], Labels: train.Labels[lo:hi]}
 		if err := writeFileAtomic(dir, name, func(w io.Writer) error { return WriteBin(w, part) }); err != nil {
 			return err
 		}
+		records[name] = hi - lo
 	}
 	if err := writeFileAtomic(dir, TestFile, func(w io.Writer) error { return WriteBin(w, test) }); err != nil {
+		return err
+	}
+	if err := writeRecords(dir, records, cifar10Records); err != nil {
 		return err
 	}
 	classes := train.Classes
@@ -79,6 +88,28 @@ func WriteDir(dir string, train, test *Dataset) error {
 		_, err := io.WriteString(w, meta)
 		return err
 	})
+}
+
+// writeRecords writes dir's RecordsFile listing records, unless every
+// count is the official one (then any RecordsFile is removed).
+func writeRecords(dir string, records map[string]int, official int) error {
+	p := filepath.Join(dir, RecordsFile)
+	for _, n := range records {
+		if n != official {
+			b, err := json.MarshalIndent(records, "", "  ")
+			if err != nil {
+				return fmt.Errorf("encode %s: %w", p, err)
+			}
+			return writeFileAtomic(dir, RecordsFile, func(w io.Writer) error {
+				_, err := w.Write(append(b, '\n'))
+				return err
+			})
+		}
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", p, err)
+	}
+	return nil
 }
 
 // writeFileAtomic writes dir/name via a synced temporary file renamed into

@@ -31,6 +31,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func exactModel(t *testing.T) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
+	cfg.Model.Input, cfg.Model.Classes = 3072, 10 // CIFAR-10's; a run fits them to its data
 	cfg.Model.Hidden = nil
 	p, err := model.NewParams(cfg.Model.Spec(), 1)
 	if err != nil {
@@ -47,6 +48,7 @@ func exactModel(t *testing.T) *classifier.Model {
 func randomModel(t *testing.T) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
+	cfg.Model.Input, cfg.Model.Classes = 3072, 10 // CIFAR-10's; a run fits them to its data
 	cfg.Model.Hidden = []int{24}
 	p, err := model.NewParams(cfg.Model.Spec(), 3)
 	if err != nil {

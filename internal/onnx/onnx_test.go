@@ -29,6 +29,7 @@ func testModel(t *testing.T, act string, hidden []int, seed uint64) *classifier.
 func testModelBN(t *testing.T, act string, hidden []int, seed uint64, bn bool) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
+	cfg.Model.Input, cfg.Model.Classes = 3072, 10 // CIFAR-10's; a run fits them to its data
 	cfg.Model.BatchNorm = bn
 	cfg.Model.Hidden = hidden
 	cfg.Model.Activation = act

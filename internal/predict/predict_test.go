@@ -38,6 +38,7 @@ var testdata = func() string {
 func exactModel(t testing.TB) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
+	cfg.Model.Input, cfg.Model.Classes = 3072, 10 // CIFAR-10's; a run fits them to its data
 	cfg.Model.Hidden = nil
 	spec := cfg.Model.Spec()
 	p, err := model.NewParams(spec, 1)
@@ -56,6 +57,7 @@ func exactModel(t testing.TB) *classifier.Model {
 func randomModel(t testing.TB) *classifier.Model {
 	t.Helper()
 	cfg := config.Default()
+	cfg.Model.Input, cfg.Model.Classes = 3072, 10 // CIFAR-10's; a run fits them to its data
 	cfg.Model.Hidden = []int{32, 16}
 	p, err := model.NewParams(cfg.Model.Spec(), 7)
 	if err != nil {
@@ -357,6 +359,7 @@ func BenchmarkPredictPNG(b *testing.B) {
 		writePNG(b, filepath.Join(dir, fmt.Sprintf("%03d.png", i)), randomImage(i))
 	}
 	cfg := config.Default()
+	cfg.Model.Input, cfg.Model.Classes = 3072, 10 // CIFAR-10's; a run fits them to its data
 	cfg.Model.Hidden = []int{128, 64, 32, 16}
 	p, err := model.NewParams(cfg.Model.Spec(), 1)
 	if err != nil {

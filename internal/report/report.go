@@ -10,6 +10,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
 	"github.com/lepton-cli/lepton/internal/jsonfloat"
+	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/metrics"
 	"github.com/lepton-cli/lepton/internal/regularfile"
 	"github.com/lepton-cli/lepton/internal/rundir"
@@ -49,6 +50,30 @@ type Report struct {
 	History         []train.EpochMetrics `json:"history"`
 	Checkpoint      string               `json:"checkpoint"`
 	StoppedEarly    bool                 `json:"stopped_early"`
+	Data            *Data                `json:"data,omitempty"`
+}
+
+// Data says what a run trained on.
+type Data struct {
+	// Kind is the data set's kind (data.dataset).
+	Kind string `json:"kind"`
+	// Location is the data set's directory or archive.
+	Location string `json:"location"`
+	// Geometry is the images' shape as the model sees them.
+	Geometry data.Geometry `json:"geometry"`
+	// Classes are the class names, indexed by label.
+	Classes []string `json:"classes"`
+	// Skipped lists the files that could not be decoded (folders).
+	Skipped []data.Skipped `json:"skipped"`
+}
+
+// DataOf describes the data set src at location for a report.
+func DataOf(src data.Source, location string) *Data {
+	skipped := data.SkippedOf(src)
+	if skipped == nil {
+		skipped = []data.Skipped{}
+	}
+	return &Data{Kind: src.Kind(), Location: location, Geometry: src.Geometry(), Classes: src.Classes(), Skipped: skipped}
 }
 
 // reportJSON is Report's JSON form: its own float fields are jsonfloat

@@ -37,6 +37,7 @@ import (
 type Options struct {
 	Config      *config.Config
 	DataDir     string // resolved data location (directory or archive)
+	DataCache   string // root of the decoded-folder cache (data.CacheRoot); empty: none
 	OutDir      string // run directory; empty: <output.dir>/<name>-<UTC timestamp>
 	Force       bool   // overwrite a finished run in OutDir
 	Resume      string // run directory or checkpoint to continue; Config must be compatible
@@ -51,6 +52,7 @@ type Options struct {
 type splits struct {
 	train, val, test *data.Dataset
 	classes          []string
+	src              data.Source
 }
 
 // Train trains a model as opts say and returns its run directory. The run
@@ -62,9 +64,18 @@ type splits struct {
 // ctx's error is returned.
 func Train(ctx context.Context, opts Options) (dir string, err error) {
 	opts = opts.withDefaults()
+
+	// 1. The data set, opened (its classes and geometry; no images yet),
+	// and the config fitted to it (data.dir, data.image_size,
+	// data.channels, model.input, model.classes), so that config.yaml
+	// records the data and a resume compares like with like.
+	src, err := openData(&opts)
+	if err != nil {
+		return "", err
+	}
 	cfg := opts.Config
 
-	// 0. Refuse a model that cannot fit before allocating anything (exit 2).
+	// Refuse a model that cannot fit before allocating anything (exit 2).
 	buffers := 2 // adam, adamw: two moments per parameter
 	if cfg.Train.Optimizer.Name == "sgd" {
 		buffers = 1 // the velocity
@@ -73,7 +84,7 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 		return "", &config.Error{Err: err}
 	}
 
-	// 1. A resumed run: its directory (locked), checkpoint, model and
+	// 2. A resumed run: its directory (locked), checkpoint, model and
 	// position. A finished run has nothing to do but say so.
 	res, err := openResume(&opts)
 	defer res.release()
@@ -85,14 +96,14 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 		return res.dir, nil
 	}
 
-	// 2. The data, after the resume checks (which fail fast) and before a
-	// new run directory is made (so missing data leaves nothing behind).
-	sp, err := loadSplits(cfg, opts.DataDir)
+	// 3. The images, after the resume checks (which fail fast) and before
+	// a new run directory is made (so missing data leaves nothing behind).
+	sp, err := loadSplits(ctx, cfg, src)
 	if err != nil {
 		return res.dir, err
 	}
 
-	// 3. A new run: its directory (locked, config.yaml in it from the
+	// 4. A new run: its directory (locked, config.yaml in it from the
 	// start) and freshly initialised model.
 	m, dir := res.model, res.dir
 	if res.ck == nil {
@@ -106,7 +117,7 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 		}
 	}
 
-	// 4. The loop, restored to the checkpoint's state when resuming.
+	// 5. The loop, restored to the checkpoint's state when resuming.
 	loop, err := train.NewLoop(cfg, m, sp.train, sp.val)
 	if err != nil {
 		return dir, err
@@ -121,10 +132,11 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 	rep := &report.Report{
 		Name: cfg.Name, TrainImages: sp.train.Len(), ValImages: sp.val.Len(),
 		Parameters: m.Params.Count(), Checkpoint: filepath.Join(rundir.CheckpointDir, rundir.BestFile),
+		Data: report.DataOf(sp.src, cfg.Data.Dir),
 	}
 	announce(opts, loop, rep, dir, res.ck != nil)
 
-	// 5. Training, with the listeners that write the run's files.
+	// 6. Training, with the listeners that write the run's files.
 	listeners := []train.Listener{&train.MetricsCSV{Path: filepath.Join(dir, rundir.MetricsFile)}, ckpt,
 		&train.Curves{Path: filepath.Join(dir, rundir.CurvesFile)}}
 	if !opts.Quiet {
@@ -137,7 +149,7 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 	rep.Fill(loop)
 	failpoint.Hit(failpoint.TrainingDone)
 
-	// 6. The final model on the test set, the confusion figure, the report.
+	// 7. The final model on the test set, the confusion figure, the report.
 	return dir, finish(ctx, opts, dir, loop, sp.test, rep)
 }
 
@@ -182,27 +194,38 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// loadSplits loads the training and test sets and splits validation off
+// openData opens the data set the config names at opts.DataDir and fits a
+// copy of the config to it (opts.Config then points to the copy).
+func openData(opts *Options) (data.Source, error) {
+	cfg := *opts.Config
+	spec := cfg.DataSpec()
+	spec.Dir, spec.CacheDir, spec.Log = opts.DataDir, opts.DataCache, opts.Stderr
+	if !opts.Quiet {
+		spec.Progress = opts.Stderr
+	}
+	src, err := data.Open(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.FitData(opts.DataDir, src.Geometry(), len(src.Classes())); err != nil {
+		return nil, err
+	}
+	opts.Config = &cfg
+	return src, nil
+}
+
+// loadSplits reads the training and test sets and splits validation off
 // the training set, stratified and seeded.
-func loadSplits(cfg *config.Config, dataDir string) (*splits, error) {
-	all, err := data.LoadTrain(dataDir)
+func loadSplits(ctx context.Context, cfg *config.Config, src data.Source) (*splits, error) {
+	sp, err := data.Load(ctx, src, cfg.Data.ValSplit, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
-	test, err := data.LoadTest(dataDir)
-	if err != nil {
-		return nil, err
-	}
-	if err := cfg.Model.FitData(all.Geometry.String(), all.Geometry.Size(), len(all.Classes)); err != nil {
-		return nil, err
-	}
-	trIdx, valIdx := data.StratifiedSplit(all.Labels, cfg.Data.ValSplit, cfg.Seed)
-	if len(valIdx) == 0 && (cfg.Train.EarlyStopping.Enabled || cfg.Train.Schedule.Name == "plateau") {
+	if sp.Val.Len() == 0 && (cfg.Train.EarlyStopping.Enabled || cfg.Train.Schedule.Name == "plateau") {
 		return nil, &config.Error{Key: "data.val_split", Value: fmt.Sprint(cfg.Data.ValSplit),
-			Msg: fmt.Sprintf("leaves no validation image of %d, but early stopping or the plateau schedule watches a validation metric", len(all.Labels))}
+			Msg: fmt.Sprintf("leaves no validation image of %d, but early stopping or the plateau schedule watches a validation metric", sp.Train.Len())}
 	}
-	// The splits are copies: the full set is dropped when this returns.
-	return &splits{train: all.Subset(trIdx), val: all.Subset(valIdx), test: test, classes: all.Classes}, nil
+	return &splits{train: sp.Train, val: sp.Val, test: sp.Test, classes: src.Classes(), src: src}, nil
 }
 
 // createDir makes and locks a new run's directory. config.yaml is in it

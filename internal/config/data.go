@@ -1,0 +1,43 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/lepton-cli/lepton/internal/data"
+)
+
+// DataSpec returns the data set the config describes, for data.Open. The
+// caller fills in what the config does not say: the resolved location
+// (Dir, when data.dir is empty), the cache, the workers and the log.
+func (c *Config) DataSpec() data.Spec {
+	d := c.Data
+	s := data.Spec{Kind: d.Dataset, Dir: d.Dir, Label: d.Label, Channels: d.Channels, Resize: d.Resize,
+		TestSplit: d.TestSplit, Seed: c.Seed, OnError: d.OnError}
+	if len(d.ImageSize) == 2 {
+		s.Height, s.Width = d.ImageSize[0], d.ImageSize[1]
+	}
+	return s
+}
+
+// FitData makes the config describe the data it trains on, so that
+// config.yaml and the checkpoints record it: data.dir becomes location,
+// data.image_size and data.channels the images' geometry, model.input its
+// size (channels*height*width) and model.classes the number of classes.
+// model.input or model.classes set to other values is an *Error naming
+// both (0, the default, follows the data).
+func (c *Config) FitData(location string, g data.Geometry, classes int) error {
+	kind := c.Data.Dataset
+	if c.Model.Input != 0 && c.Model.Input != g.Size() {
+		return &Error{Key: "model.input", Msg: fmt.Sprintf("is %d, but the %s images of data set %s have %d values (%d channels of %dx%d); leave model.input out to follow the data",
+			c.Model.Input, g, kind, g.Size(), g.Channels, g.Height, g.Width)}
+	}
+	if c.Model.Classes != 0 && c.Model.Classes != classes {
+		return &Error{Key: "model.classes", Msg: fmt.Sprintf("is %d, but data set %s has %d classes; leave model.classes out to follow the data",
+			c.Model.Classes, kind, classes)}
+	}
+	c.Data.Dir = location
+	c.Data.ImageSize = []int{g.Height, g.Width}
+	c.Data.Channels = g.Channels
+	c.Model.Input, c.Model.Classes = g.Size(), classes
+	return c.Validate()
+}
