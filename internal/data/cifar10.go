@@ -83,12 +83,12 @@ func cifar10From(set fileSet) (*cifar10, error) {
 	return &cifar10{set: set, classes: classes, records: records}, nil
 }
 
-func (c *cifar10) Kind() string        { return KindCIFAR10 }
-func (c *cifar10) Location() string    { return c.set.where() }
-func (c *cifar10) Classes() []string   { return append([]string(nil), c.classes...) }
-func (c *cifar10) Geometry() Geometry  { return CIFARGeometry }
-func (c *cifar10) files() []string     { return AllFiles() }
-func (c *cifar10) fileSet() fileSet    { return c.set }
+func (c *cifar10) Kind() string       { return KindCIFAR10 }
+func (c *cifar10) Location() string   { return c.set.where() }
+func (c *cifar10) Classes() []string  { return append([]string(nil), c.classes...) }
+func (c *cifar10) Geometry() Geometry { return CIFARGeometry }
+func (c *cifar10) files() []string    { return AllFiles() }
+func (c *cifar10) fileSet() fileSet   { return c.set }
 func (c *cifar10) splitFiles(name string) []string {
 	if name == SplitTest {
 		return []string{TestFile}

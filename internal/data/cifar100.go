@@ -14,10 +14,10 @@ const (
 	// cifar-100-binary.tar.gz holding the files.
 	CIFAR100Dir = "cifar-100-binary"
 
-	cifar100Train      = "train.bin"
-	cifar100Test       = "test.bin"
-	cifar100FineNames  = "fine_label_names.txt"
-	cifar100Coarse     = "coarse_label_names.txt"
+	cifar100Train     = "train.bin"
+	cifar100Test      = "test.bin"
+	cifar100FineNames = "fine_label_names.txt"
+	cifar100Coarse    = "coarse_label_names.txt"
 )
 
 // CIFAR100Files returns the names of the four files of CIFAR-100's binary
