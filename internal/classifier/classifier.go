@@ -75,7 +75,13 @@ func fromCheckpoint(ck *checkpoint.Checkpoint) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := New(cfg, p, data.Stats{Mean: slices.Clone(ck.Meta.Mean[:]), Std: slices.Clone(ck.Meta.Std[:])}, ck.Meta.Classes)
+	// Format 1 holds three normalization channels; a grey model's one is
+	// the first (its config records data.channels; before it, 0: RGB).
+	ch := len(ck.Meta.Mean)
+	if cfg.Data.Channels > 0 && cfg.Data.Channels < ch {
+		ch = cfg.Data.Channels
+	}
+	m := New(cfg, p, data.Stats{Mean: slices.Clone(ck.Meta.Mean[:ch]), Std: slices.Clone(ck.Meta.Std[:ch])}, ck.Meta.Classes)
 	return m, nil
 }
 
@@ -89,12 +95,15 @@ func (m *Model) Checkpoint(meta checkpoint.Meta) (*checkpoint.Checkpoint, error)
 	meta.FormatVersion = checkpoint.FormatVersion
 	meta.Config = string(y)
 	meta.Classes = m.Classes
-	// Format 1 stores the normalization of exactly three channels.
-	if len(m.Stats.Mean) != len(meta.Mean) || len(m.Stats.Std) != len(meta.Std) {
-		return nil, fmt.Errorf("checkpoint format %d stores the normalization of %d channels, the model has %d", checkpoint.FormatVersion, len(meta.Mean), len(m.Stats.Mean))
+	// Format 1 stores the normalization of three channels: a grey model's
+	// one channel is repeated (FromCheckpoint takes the first back).
+	ch := len(m.Stats.Mean)
+	if (ch != 1 && ch != len(meta.Mean)) || len(m.Stats.Std) != ch {
+		return nil, fmt.Errorf("checkpoint format %d stores the normalization of 1 or %d channels, the model has %d", checkpoint.FormatVersion, len(meta.Mean), ch)
 	}
-	copy(meta.Mean[:], m.Stats.Mean)
-	copy(meta.Std[:], m.Stats.Std)
+	for c := range meta.Mean {
+		meta.Mean[c], meta.Std[c] = m.Stats.Mean[c%ch], m.Stats.Std[c%ch]
+	}
 	ck := &checkpoint.Checkpoint{Meta: meta}
 	for _, n := range m.Params.Export() {
 		ck.Tensors = append(ck.Tensors, checkpoint.Tensor{Name: n.Name, Shape: n.Shape, Data: n.Data})

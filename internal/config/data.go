@@ -28,8 +28,12 @@ func (c *Config) DataSpec() data.Spec {
 func (c *Config) FitData(location string, g data.Geometry, classes int) error {
 	kind := c.Data.Dataset
 	if c.Model.Input != 0 && c.Model.Input != g.Size() {
-		return &Error{Key: "model.input", Msg: fmt.Sprintf("is %d, but the %s images of data set %s have %d values (%d channels of %dx%d); leave model.input out to follow the data",
-			c.Model.Input, g, kind, g.Size(), g.Channels, g.Height, g.Width)}
+		channels := "1 channel"
+		if g.Channels != 1 {
+			channels = fmt.Sprintf("%d channels", g.Channels)
+		}
+		return &Error{Key: "model.input", Msg: fmt.Sprintf("is %d, but the images of data set %s (%dx%d, %s) have %d values; leave model.input out to follow the data",
+			c.Model.Input, kind, g.Height, g.Width, channels, g.Size())}
 	}
 	if c.Model.Classes != 0 && c.Model.Classes != classes {
 		return &Error{Key: "model.classes", Msg: fmt.Sprintf("is %d, but data set %s has %d classes; leave model.classes out to follow the data",

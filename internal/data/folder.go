@@ -239,7 +239,15 @@ func (f *folder) scan(rel string, class int, test bool) error {
 		}
 		return nil
 	}
-	return visit(rel, nil)
+	// The folder itself (and its train/ or test/) count as ancestors: a
+	// link back to them is a loop too.
+	var top []os.FileInfo
+	for _, d := range []string{f.dir, filepath.Join(f.dir, filepath.Dir(rel))} {
+		if fi, err := os.Stat(d); err == nil {
+			top = append(top, fi)
+		}
+	}
+	return visit(rel, top)
 }
 
 func (f *folder) Kind() string       { return KindFolder }

@@ -142,14 +142,14 @@ func (d *idx) Split(ctx context.Context, name string) (*Dataset, error) {
 	default:
 		return nil, fmt.Errorf("%s has no %q split", d.kind, name)
 	}
-	idims, pix, err := d.read(images, 3)
+	images, idims, pix, err := d.read(images, 3)
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	ldims, lab, err := d.read(labels, 1)
+	labels, ldims, lab, err := d.read(labels, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -167,22 +167,22 @@ func (d *idx) Split(ctx context.Context, name string) (*Dataset, error) {
 	return &Dataset{Geometry: d.g, Images: pix, Labels: lab, Classes: d.Classes()}, nil
 }
 
-// read returns the dimensions and elements of the IDX file base (or
+// read returns the name, dimensions and elements of the IDX file base (or
 // base.gz), which must have dims dimensions.
-func (d *idx) read(base string, dims int) ([]int, []byte, error) {
+func (d *idx) read(base string, dims int) (string, []int, []byte, error) {
 	name, err := d.file(base)
 	if err != nil {
-		return nil, nil, err
+		return "", nil, nil, err
 	}
 	raw, err := d.set.read(name, nil)
 	if err != nil {
-		return nil, nil, err
+		return "", nil, nil, err
 	}
 	shape, data, err := parseIDX(raw, dims)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %s: %w", d.set.where(), name, err)
+		return "", nil, nil, fmt.Errorf("%s: %s: %w", d.set.where(), name, err)
 	}
-	return shape, data, nil
+	return name, shape, data, nil
 }
 
 // idxReader returns a reader of the IDX content of raw, decompressing it

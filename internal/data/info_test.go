@@ -120,3 +120,45 @@ func TestInfoErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestInfoFolder checks data info on an image folder: per-class counts,
+// skipped and ignored files, the cache state before and after, and the
+// text report naming them.
+func TestInfoFolder(t *testing.T) {
+	dir, broken := catsAndDogs(t)
+	cache := t.TempDir()
+	spec := Spec{Kind: KindFolder, Dir: dir, TestSplit: 0.25, CacheDir: cache}
+	r, err := Info(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Kind != KindFolder || r.Train.Images+r.Test.Images != 15 || r.Train.PerClass["cat"]+r.Test.PerClass["cat"] != 7 {
+		t.Fatalf("report %+v", r)
+	}
+	if len(r.Skipped) != 3 || r.Skipped[0].Path != broken[0] || r.Ignored != 1 {
+		t.Fatalf("skipped %v, ignored %d", r.Skipped, r.Ignored)
+	}
+	if r.Cache.State != CacheMissing || r.Load.FromCache || r.Load.Decoded != 18 || r.Load.ImagesPerSecond <= 0 {
+		t.Fatalf("first info: cache %+v, load %+v", r.Cache, r.Load)
+	}
+	r, err = Info(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Cache.State != CacheValid || !r.Load.FromCache || len(r.Skipped) != 3 {
+		t.Fatalf("second info: cache %+v, load %+v", r.Cache, r.Load)
+	}
+	var text bytes.Buffer
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"data set:  folder", "cat", "dog", "skipped files:  3", broken[1] + ": unexpected EOF", "cache:", "valid (" + r.Cache.Dir + ")", "read from the cache"} {
+		if !strings.Contains(text.String(), w) {
+			t.Errorf("text lacks %q:\n%s", w, text.String())
+		}
+	}
+	spec.CacheDir = ""
+	if r, err = Info(context.Background(), spec); err != nil || r.Cache.State != CacheOff {
+		t.Fatalf("no cache: %+v, %v", r.Cache, err)
+	}
+}

@@ -3,6 +3,8 @@ package data
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -34,6 +36,43 @@ func TestResolveDir(t *testing.T) {
 				t.Errorf("ResolveDir = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestResolveLocation(t *testing.T) {
+	root := t.TempDir() // LEPTON_DATA_DIR as a parent of several data sets
+	for _, d := range []string{"mnist", "cifar-10-batches-bin"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := func(m map[string]string) func(string) string {
+		return func(k string) string { return m[k] }
+	}
+	withRoot := map[string]string{"HOME": "/home/u", EnvDataDir: root}
+	tests := []struct {
+		name, kind, flag, cfg string
+		env                   map[string]string
+		want                  string
+	}{
+		{name: "sub-directory of the env dir", kind: KindMNIST, env: withRoot, want: filepath.Join(root, "mnist")},
+		{name: "official cifar sub-directory", kind: KindCIFAR10, env: withRoot, want: filepath.Join(root, "cifar-10-batches-bin")},
+		{name: "env dir itself", kind: KindFashionMNIST, env: withRoot, want: root},
+		{name: "cache per kind", kind: KindFashionMNIST, env: map[string]string{"HOME": "/home/u"}, want: "/home/u/.cache/lepton/fashion-mnist"},
+		{name: "xdg cache", kind: KindCIFAR100, env: map[string]string{"XDG_CACHE_HOME": "/xdg"}, want: "/xdg/lepton/cifar-100"},
+		{name: "folders have no default", kind: KindFolder, env: withRoot, want: ""},
+		{name: "folder from the config", kind: KindFolder, cfg: "~/photos", env: withRoot, want: "/home/u/photos"},
+		{name: "flag wins", kind: KindMNIST, flag: "/f", cfg: "/c", env: withRoot, want: "/f"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ResolveLocation(tc.kind, tc.flag, tc.cfg, env(tc.env)); got != tc.want {
+				t.Errorf("ResolveLocation = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := CacheRoot(env(map[string]string{"HOME": "/h"})); got != "/h/.cache/lepton" {
+		t.Errorf("CacheRoot = %q", got)
 	}
 }
 

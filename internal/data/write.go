@@ -2,9 +2,13 @@ package data
 
 import (
 	"bufio"
+	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"io/fs"
 	"os"
@@ -166,6 +170,91 @@ func syncDir(dir string) error {
 	defer f.Close()
 	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
 		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteIDXDir writes train and test (grey images, one channel) as the four
+// IDX files of MNIST's layout into dir, gzip-compressed (with the .gz
+// names of the official downloads) when compress is set. dir is created if
+// needed; each file is written atomically.
+func WriteIDXDir(dir string, train, test *Dataset, compress bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create data dir %s: %w", dir, err)
+	}
+	for _, part := range []struct {
+		images, labels string
+		d              *Dataset
+	}{{idxTrainImages, idxTrainLabels, train}, {idxTestImages, idxTestLabels, test}} {
+		d := part.d
+		if d.Geometry.Channels != 1 || len(d.Images) != d.Len()*d.Geometry.Size() {
+			return fmt.Errorf("write IDX files to %s: want grey images, got %d image bytes of %d %s images", dir, len(d.Images), d.Len(), d.Geometry)
+		}
+		if err := writeIDX(dir, part.images, []int{d.Len(), d.Geometry.Height, d.Geometry.Width}, d.Images, compress); err != nil {
+			return err
+		}
+		if err := writeIDX(dir, part.labels, []int{d.Len()}, d.Labels, compress); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeIDX writes one IDX file of unsigned bytes.
+func writeIDX(dir, name string, dims []int, data []byte, compress bool) error {
+	head := []byte{0, 0, 0x08, byte(len(dims))}
+	for _, n := range dims {
+		head = binary.BigEndian.AppendUint32(head, uint32(n))
+	}
+	if compress {
+		name += ".gz"
+	}
+	return writeFileAtomic(dir, name, func(w io.Writer) error {
+		if compress {
+			zw := gzip.NewWriter(w)
+			if _, err := zw.Write(head); err != nil {
+				return err
+			}
+			if _, err := zw.Write(data); err != nil {
+				return err
+			}
+			return zw.Close()
+		}
+		if _, err := w.Write(head); err != nil {
+			return err
+		}
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFolder writes d's images as an image folder, DIR/<class>/<n>.<ext>
+// with n the image's index, zero-padded: PNG for ext "png" (lossless),
+// JPEG (quality 95) for "jpg". A "/" in a class name becomes "_". Grey
+// images are written grey, RGB images RGB.
+func WriteFolder(dir string, d *Dataset, ext string) error {
+	if ext != "png" && ext != "jpg" {
+		return fmt.Errorf("write folder %s: format %q, want png or jpg", dir, ext)
+	}
+	for c, name := range d.Classes {
+		if err := os.MkdirAll(filepath.Join(dir, strings.ReplaceAll(name, "/", "_")), 0o755); err != nil {
+			return fmt.Errorf("create class folder %d: %w", c, err)
+		}
+	}
+	width := len(fmt.Sprint(d.Len()))
+	for i := range d.Len() {
+		img := ToImage(d.Image(i), d.Geometry)
+		class := strings.ReplaceAll(d.Classes[d.Labels[i]], "/", "_")
+		name := fmt.Sprintf("%0*d.%s", width, i, ext)
+		err := writeFileAtomic(filepath.Join(dir, class), name, func(w io.Writer) error {
+			if ext == "png" {
+				return png.Encode(w, img)
+			}
+			return jpeg.Encode(w, img, &jpeg.Options{Quality: 95})
+		})
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
