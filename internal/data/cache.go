@@ -33,12 +33,16 @@ import (
 const cacheVersion = 1
 
 // CacheRoot returns lepton's cache directory, $XDG_CACHE_HOME/lepton or
-// else ~/.cache/lepton; environment variables are read through getenv.
+// else ~/.cache/lepton, or "" (no cache) when neither variable is set;
+// environment variables are read through getenv.
 func CacheRoot(getenv func(string) string) string {
 	if xdg := getenv("XDG_CACHE_HOME"); xdg != "" {
 		return filepath.Join(xdg, "lepton")
 	}
-	return filepath.Join(getenv("HOME"), ".cache", "lepton")
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".cache", "lepton")
+	}
+	return ""
 }
 
 // The states of a folder's cache, as CacheInfo.State says them.
