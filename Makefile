@@ -5,6 +5,7 @@
 GO      ?= go
 BIN     := bin/lepton
 CONFIG  ?= configs/mlp.yaml
+DATASET ?= cifar10
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
@@ -17,9 +18,10 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lepton
 
-# Train the default config; fetches the data set first when none is found.
+# Train the default config; fetches the data set first when none is found
+# (a data set that is there but invalid is reported, not downloaded over).
 train: build
-	@$(BIN) data info >/dev/null 2>&1 || $(BIN) data fetch
+	@$(BIN) data fetch --if-missing $(DATASET)
 	$(BIN) train --config $(CONFIG)
 
 vet:
