@@ -45,3 +45,18 @@ func (c *Config) FitData(location string, g data.Geometry, classes int) error {
 	c.Model.Input, c.Model.Classes = g.Size(), classes
 	return c.Validate()
 }
+
+// unfitted are the keys FitData sets, with the value that leaves each to
+// the data.
+var unfitted = map[string]string{
+	"data.dir": `""`, "data.image_size": "[]", "data.channels": "0", "model.input": "0", "model.classes": "0",
+}
+
+// FollowsData reports whether d, a difference between a run's stored
+// (fitted) config as A and a config resolved before the run as B, is only
+// FitData's doing: the key is one it fills from the data and B leaves it
+// unset.
+func FollowsData(d KeyDiff) bool {
+	v, ok := unfitted[d.Key]
+	return ok && d.B == v
+}

@@ -71,3 +71,23 @@ func TestFitData(t *testing.T) {
 		})
 	}
 }
+
+func TestFollowsData(t *testing.T) {
+	c, _ := Load(LoadOptions{Sets: []string{"data.dataset=mnist"}})
+	fitted := *c
+	if err := fitted.FitData("/m", data.Geometry{Height: 28, Width: 28, Channels: 1}, 10); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range Diff(&fitted, c) {
+		if !FollowsData(d) {
+			t.Errorf("%+v is not FitData's doing", d)
+		}
+	}
+	other := *c
+	other.Model.Input = 3072
+	for _, d := range Diff(&fitted, &other) {
+		if d.Key == "model.input" && FollowsData(d) {
+			t.Errorf("an explicit model.input counts as following the data")
+		}
+	}
+}

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/lepton-cli/lepton/internal/atomicfile"
-	"github.com/lepton-cli/lepton/internal/jsonfloat"
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/jsonfloat"
 	"github.com/lepton-cli/lepton/internal/metrics"
 	"github.com/lepton-cli/lepton/internal/regularfile"
 	"github.com/lepton-cli/lepton/internal/rundir"

@@ -94,11 +94,11 @@ func Prepare(dir string, f *File, trials []Trial) error {
 
 // trialDiffs lists the keys whose values differ between a trial config on
 // disk and the one resolved now. train.threads is left out: the executor
-// sets it when the trial runs.
+// sets it when the trial runs; so are the keys a run fills from its data.
 func trialDiffs(had, now *config.Config) []string {
 	var out []string
 	for _, d := range config.Diff(had, now) {
-		if d.Key != "train.threads" {
+		if d.Key != "train.threads" && !config.FollowsData(d) {
 			out = append(out, fmt.Sprintf("%s: %s there, %s now", d.Key, d.A, d.B))
 		}
 	}

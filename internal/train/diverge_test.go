@@ -38,7 +38,7 @@ func toyLoop(t *testing.T, sets ...string) *Loop {
 // toyLoopN is toyLoop with n training images.
 func toyLoopN(t *testing.T, n int, sets ...string) *Loop {
 	t.Helper()
-	base := []string{"seed=3", "model.hidden=[8,8]", "train.epochs=2", "train.batch_size=8", "train.optimizer.lr=0.01"}
+	base := []string{"seed=3", "model.input=3072", "model.classes=10", "model.hidden=[8,8]", "train.epochs=2", "train.batch_size=8", "train.optimizer.lr=0.01"}
 	cfg, err := config.Load(config.LoadOptions{Sets: append(base, sets...)})
 	if err != nil {
 		t.Fatal(err)
