@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/report"
 	"github.com/lepton-cli/lepton/internal/rundir"
 )
@@ -125,5 +127,26 @@ func TestTrainDataMismatch(t *testing.T) {
 		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s: the failed run made %s", set, out)
 		}
+	}
+}
+
+// TestResumeOnOtherData checks that a resume whose data gives another
+// geometry than the checkpoint's is refused once the data is open, though
+// the config leaves the geometry to the data.
+func TestResumeOnOtherData(t *testing.T) {
+	dir := cifartest.ToyIDX(t, 40, 10, 2)
+	out := filepath.Join(t.TempDir(), "run")
+	if _, err := Train(context.Background(), Options{Config: toyConfig(t, "data.dataset=mnist", "train.epochs=1"), DataDir: dir, OutDir: out, Quiet: true}); err != nil {
+		t.Fatal(err)
+	}
+	small := t.TempDir()
+	g := data.Geometry{Height: 14, Width: 14, Channels: 1}
+	rng := rand.New(rand.NewPCG(1, 1))
+	if err := data.WriteIDXDir(small, cifartest.ToySet(g, 40, rng), cifartest.ToySet(g, 10, rng), true); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Train(context.Background(), Options{Config: toyConfig(t, "data.dataset=mnist", "train.epochs=2"), DataDir: small, Resume: out, Quiet: true})
+	if !errors.Is(err, ErrIncompatible) || !strings.Contains(err.Error(), "model.input: 784 in the checkpoint, 196 now") {
+		t.Fatalf("err = %v", err)
 	}
 }

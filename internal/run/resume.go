@@ -43,6 +43,8 @@ type resumed struct {
 	// finished is set when the run has nothing left to train and its
 	// report says it finished: the resume does nothing but say so.
 	finished string
+	// stored is the checkpoint's config.
+	stored *config.Config
 }
 
 // release unlocks the run directory, if a resume locked it.
@@ -103,9 +105,12 @@ func openResume(opts *Options) (*resumed, error) {
 	if r.model, err = classifier.FromCheckpoint(r.ck); err != nil {
 		return r, fmt.Errorf("checkpoint %s: %w", ckPath, err)
 	}
-	if err := compatible(r.model.Config, opts.Config, ckPath); err != nil {
+	// Keys a run fills from its data may still be unset in opts.Config:
+	// refit checks them once the data is open.
+	if err := compatible(r.model.Config, opts.Config, ckPath, true); err != nil {
 		return r, err
 	}
+	r.stored = r.model.Config
 	r.model.Config = opts.Config
 	if r.pos, err = train.PositionOf(r.ck); err != nil {
 		return r, fmt.Errorf("checkpoint %s: %w", ckPath, err)
@@ -206,11 +211,12 @@ func finishedNote(dir string, pos train.Position, cfg *config.Config) string {
 }
 
 // compatible refuses to resume with a config that changes anything but the
-// keys in resumable, listing every difference.
-func compatible(stored, cfg *config.Config, ckPath string) error {
+// keys in resumable, listing every difference; with unfitted, also the keys
+// a run fills from its data when cfg leaves them unset.
+func compatible(stored, cfg *config.Config, ckPath string, unfitted bool) error {
 	var diffs []string
 	for _, d := range config.Diff(stored, cfg) {
-		if !resumable[d.Key] {
+		if !resumable[d.Key] && !(unfitted && config.FollowsData(d)) {
 			diffs = append(diffs, fmt.Sprintf("%s: %s in the checkpoint, %s now", d.Key, d.A, d.B))
 		}
 	}

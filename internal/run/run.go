@@ -65,26 +65,7 @@ type splits struct {
 func Train(ctx context.Context, opts Options) (dir string, err error) {
 	opts = opts.withDefaults()
 
-	// 1. The data set, opened (its classes and geometry; no images yet),
-	// and the config fitted to it (data.dir, data.image_size,
-	// data.channels, model.input, model.classes), so that config.yaml
-	// records the data and a resume compares like with like.
-	src, err := openData(&opts)
-	if err != nil {
-		return "", err
-	}
-	cfg := opts.Config
-
-	// Refuse a model that cannot fit before allocating anything (exit 2).
-	buffers := 2 // adam, adamw: two moments per parameter
-	if cfg.Train.Optimizer.Name == "sgd" {
-		buffers = 1 // the velocity
-	}
-	if err := model.CheckMemory(model.TrainingMemory(cfg.Model.Spec(), cfg.Train.BatchSize, classifier.InferenceBatch, buffers)); err != nil {
-		return "", &config.Error{Err: err}
-	}
-
-	// 2. A resumed run: its directory (locked), checkpoint, model and
+	// 1. A resumed run: its directory (locked), checkpoint, model and
 	// position. A finished run has nothing to do but say so.
 	res, err := openResume(&opts)
 	defer res.release()
@@ -94,6 +75,32 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 	if res.finished != "" {
 		fmt.Fprintln(opts.Stderr, res.finished)
 		return res.dir, nil
+	}
+
+	// 2. The data set, opened (its classes and geometry), and the config
+	// fitted to it (data.dir, data.image_size, data.channels, model.input,
+	// model.classes), so that config.yaml records the data; a resumed
+	// run's checkpoint must hold the same.
+	src, err := openData(&opts)
+	if err != nil {
+		return res.dir, err
+	}
+	cfg := opts.Config
+	if res.ck != nil {
+		if err := compatible(res.stored, cfg, res.ckPath, false); err != nil {
+			return res.dir, err
+		}
+		res.model.Config = cfg
+	}
+
+	// Refuse a model that cannot fit before allocating anything (exit 2);
+	// its input size is known once the config follows the data.
+	buffers := 2 // adam, adamw: two moments per parameter
+	if cfg.Train.Optimizer.Name == "sgd" {
+		buffers = 1 // the velocity
+	}
+	if err := model.CheckMemory(model.TrainingMemory(cfg.Model.Spec(), cfg.Train.BatchSize, classifier.InferenceBatch, buffers)); err != nil {
+		return res.dir, &config.Error{Err: err}
 	}
 
 	// 3. The images, after the resume checks (which fail fast) and before
