@@ -131,6 +131,7 @@ kill-resume:
 FUZZTIME ?= 2m
 fuzz:
 	$(GO) test ./internal/data -run '^$$' -fuzz '^FuzzReadBatch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/data -run '^$$' -fuzz '^FuzzParseIDX$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/checkpoint -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/imaging -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)

@@ -167,6 +167,9 @@ func (m *Model) Evaluate(ctx context.Context, ds *data.Dataset, k int) (*Result,
 	if len(ds.Classes) > 0 && len(ds.Classes) != m.Spec.Classes {
 		return nil, fmt.Errorf("dataset has %d classes, the model %d", len(ds.Classes), m.Spec.Classes)
 	}
+	if size := ds.Geometry.Size(); ds.Len() > 0 && size != m.Spec.Input {
+		return nil, data.Invalid(fmt.Errorf("the data set's %s images have %d values, the model takes %d", ds.Geometry, size, m.Spec.Input))
+	}
 	acc := metrics.NewAccumulator(m.Classes, k)
 	res := &Result{Pred: make([]int, ds.Len())}
 	var lossSum float64

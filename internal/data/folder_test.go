@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -14,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/image/bmp"
 )
@@ -364,91 +362,6 @@ func TestFolderTrainTest(t *testing.T) {
 	}
 }
 
-// TestFolderCache checks decode-once: the second open reads the cache and
-// gives the same images and skipped files; a changed, added or removed file
-// makes it decode again.
-func TestFolderCache(t *testing.T) {
-	dir, broken := catsAndDogs(t)
-	cacheDir := t.TempDir()
-	load := func() (*Dataset, []Skipped, string, *folder) {
-		t.Helper()
-		var progress, log bytes.Buffer
-		src, err := Open(Spec{Kind: KindFolder, Dir: dir, TestSplit: 0.25, CacheDir: cacheDir, Progress: &progress, Log: &log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := src.Split(context.Background(), SplitTrain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Count(log.String(), broken[1]+": ") != 1 {
-			t.Fatalf("the truncated file is not named once:\n%s", log.String())
-		}
-		f := src.(*folder)
-		return d, SkippedOf(src), f.loaded.cache.State, f
-	}
-	first, skipped, state, f := load()
-	if state != CacheWritten {
-		t.Fatalf("first load: cache %s", state)
-	}
-	manifests, _ := filepath.Glob(filepath.Join(cacheDir, "folders", "*", "manifest.json"))
-	images, _ := filepath.Glob(filepath.Join(cacheDir, "folders", "*", "images-*.u8"))
-	if len(manifests) != 1 || len(images) != 1 {
-		t.Fatalf("cache holds %q and %q", manifests, images)
-	}
-	if fc := f.cache(); fc.state(f) != CacheValid {
-		t.Fatalf("cache state %s after writing", fc.state(f))
-	}
-	second, skipped2, state, _ := load()
-	if state != CacheUsed {
-		t.Fatalf("second load: cache %s", state)
-	}
-	equalDataset(t, second, first)
-	if !slices.Equal(skipped2, skipped) {
-		t.Fatalf("skipped %v from the cache, %v decoded", skipped2, skipped)
-	}
-	for _, change := range []struct {
-		name string
-		do   func()
-	}{
-		{"touched", func() {
-			later := time.Now().Add(time.Hour)
-			if err := os.Chtimes(filepath.Join(dir, "cat", "ca.png"), later, later); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{"added", func() { encode(t, filepath.Join(dir, "dog", "new.png"), flat(9, 9, color.RGBA{B: 200, A: 255}, false)) }},
-		{"removed", func() { removeFile(t, filepath.Join(dir, "dog", "new.png")) }},
-		{"fixed", func() { encode(t, broken[2], flat(9, 9, color.RGBA{B: 200, A: 255}, false)) }},
-	} {
-		change.do()
-		_, skipped, state, f := load()
-		if state != CacheWritten {
-			t.Fatalf("%s file: cache %s, want written", change.name, state)
-		}
-		if change.name == "fixed" && len(skipped) != 2 {
-			t.Fatalf("fixed file still skipped: %v", skipped)
-		}
-		if _, _, state, _ = load(); state != CacheUsed {
-			t.Fatalf("%s file: the rewritten cache is not used (%s)", change.name, state)
-		}
-		if images, _ := filepath.Glob(filepath.Join(f.cache().dir, "images-*.u8")); len(images) != 1 {
-			t.Fatalf("%s: old images files left: %q", change.name, images)
-		}
-	}
-	// Another geometry is another cache.
-	src, err := Open(Spec{Kind: KindFolder, Dir: dir, Height: 16, Width: 16, TestSplit: 0.25, CacheDir: cacheDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := src.Split(context.Background(), SplitTrain); err != nil {
-		t.Fatal(err)
-	}
-	if m, _ := filepath.Glob(filepath.Join(cacheDir, "folders", "*", "manifest.json")); len(m) != 2 {
-		t.Fatalf("%d caches, want 2", len(m))
-	}
-}
-
 // TestFolderSymlinks checks that symbolic links to class folders and
 // sub-folders are followed, and a link back up the tree is not a loop.
 func TestFolderSymlinks(t *testing.T) {
@@ -473,114 +386,4 @@ func TestFolderSymlinks(t *testing.T) {
 	if n := len(src.(*folder).files); n != 2 {
 		t.Fatalf("%d files, want 2 (the loop followed?)", n)
 	}
-}
-
-// TestRealFolder writes real Fashion-MNIST images as a folder: grey PNG
-// files of their own size (which must come back exactly), RGB JPEG files
-// twice as large in a nested sub-folder (which must come back close), and
-// broken files; then reads it at 28x28 grey with train/ and test/.
-func TestRealFolder(t *testing.T) {
-	src, err := Open(Spec{Kind: KindFashionMNIST, Dir: mnistDir(t, "fashion-mnist")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	idxTest, err := src.Split(context.Background(), SplitTest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	names := []string{"Ankle boot", "Bag", "Coat", "Dress", "Pullover", "Sandal", "Shirt", "Sneaker", "T-shirt_top", "Trouser"}
-	folderClass := func(l uint8) string { return strings.ReplaceAll(idxTest.Classes[l], "/", "_") }
-	want := map[string][]byte{} // PNG path -> exact pixels
-	approx := map[string][]byte{}
-	for i := range 240 {
-		split := SplitTrain
-		if i%4 == 3 {
-			split = SplitTest
-		}
-		img := ToImage(idxTest.Image(i), grey28)
-		class := folderClass(idxTest.Labels[i])
-		if i%2 == 0 {
-			p := filepath.Join(dir, split, class, "png", fmt.Sprintf("i%03d.png", i))
-			encode(t, p, img)
-			want[p] = idxTest.Image(i)
-			continue
-		}
-		big := image.NewRGBA(image.Rect(0, 0, 56, 56))
-		for y := range 56 {
-			for x := range 56 {
-				v := img.(*image.Gray).GrayAt(x/2, y/2).Y
-				big.SetRGBA(x, y, color.RGBA{v, v, v, 255})
-			}
-		}
-		p := filepath.Join(dir, split, class, "nested", "jpeg", fmt.Sprintf("j%03d.jpg", i))
-		encode(t, p, big)
-		approx[p] = idxTest.Image(i)
-	}
-	for _, split := range []string{SplitTrain, SplitTest} {
-		for _, c := range names {
-			writeFile(t, filepath.Join(dir, split, c, "broken.png"), []byte{0x89, 'P', 'N', 'G'})
-		}
-	}
-	writeFile(t, filepath.Join(dir, SplitTrain, "Bag", "zero.jpg"), nil)
-	writeFile(t, filepath.Join(dir, SplitTrain, "Bag", "notes.txt"), []byte("a text file is ignored"))
-	var log bytes.Buffer
-	f, err := Open(Spec{Kind: KindFolder, Dir: dir, Height: 28, Width: 28, Channels: 1, Log: &log, CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(f.Classes(), names) {
-		t.Fatalf("classes %q", f.Classes())
-	}
-	if _, err := Load(context.Background(), f, 0.1, 1); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(SkippedOf(f)); n != 21 {
-		t.Fatalf("%d skipped files, want 21:\n%s", n, log.String())
-	}
-	ff := f.(*folder)
-	var sum, count float64
-	for _, file := range ff.files {
-		if file.Error != "" {
-			continue
-		}
-		p := filepath.Join(dir, filepath.FromSlash(file.Rel))
-		got := imageOf(t, ff, file.Rel)
-		if w, ok := want[p]; ok && !bytes.Equal(got, w) {
-			t.Fatalf("%s: PNG pixels changed", p)
-		}
-		if w, ok := approx[p]; ok {
-			for j := range w {
-				sum += abs(float64(got[j]) - float64(w[j]))
-			}
-			count += float64(len(w))
-		}
-	}
-	if mae := sum / count; count == 0 || mae > 6 {
-		t.Fatalf("JPEG images differ by %.2f per pixel on average (%v values)", mae, count)
-	}
-}
-
-// imageOf returns the decoded image of the folder file rel.
-func imageOf(t *testing.T, f *folder, rel string) []byte {
-	t.Helper()
-	k := 0
-	for _, file := range f.files {
-		if file.Error != "" {
-			continue
-		}
-		if file.Rel == rel {
-			return f.all.Image(k)
-		}
-		k++
-	}
-	t.Fatalf("%s not decoded", rel)
-	return nil
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"compress/gzip"
 	"testing"
 )
 
@@ -46,4 +47,38 @@ func FuzzReadBatch(f *testing.F) {
 			t.Fatalf("WriteBin round trip differs (err %v)", err)
 		}
 	})
+}
+
+// FuzzParseIDX feeds arbitrary bytes (raw and gzip-compressed) to the IDX
+// parser: it must refuse or return exactly the elements its header
+// announces, without panicking or allocating from a lying header.
+func FuzzParseIDX(f *testing.F) {
+	f.Add(idxFile([]int{2, 3, 3}, make([]byte, 18)), uint8(3))
+	f.Add(idxFile([]int{4}, []byte{1, 2, 3, 4}), uint8(1))
+	f.Add(idxFile([]int{1 << 20, 1 << 10, 1 << 10}, nil), uint8(3))
+	f.Add([]byte{0, 0, 8}, uint8(1))
+	f.Fuzz(func(t *testing.T, raw []byte, dims uint8) {
+		want := int(dims%4) + 1
+		for _, b := range [][]byte{raw, gzBytes(raw)} {
+			shape, data, err := parseIDX(b, want)
+			if err != nil {
+				continue
+			}
+			n := 1
+			for _, d := range shape {
+				n *= d
+			}
+			if len(shape) != want || len(data) != n {
+				t.Fatalf("shape %v with %d elements", shape, len(data))
+			}
+		}
+	})
+}
+
+func gzBytes(b []byte) []byte {
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return out.Bytes()
 }
