@@ -6,11 +6,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lepton-cli/lepton/internal/realdata"
 )
 
 var grey28 = Geometry{Height: 28, Width: 28, Channels: 1}
@@ -210,24 +211,6 @@ func TestResizeToOtherGeometry(t *testing.T) {
 	}
 }
 
-// mnistDir returns the real MNIST-layout data set folder name beside
-// LEPTON_DATA_DIR (/work/shared/data/{mnist,fashion-mnist}), failing under CI
-// and skipping elsewhere when it is missing.
-func mnistDir(t *testing.T, name string) string {
-	t.Helper()
-	base := os.Getenv(EnvDataDir)
-	dir := filepath.Join(filepath.Dir(base), name)
-	if base != "" && isDir(dir) {
-		return dir
-	}
-	msg := "real " + name + " data needed beside " + EnvDataDir + " (got " + `"` + dir + `")`
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
 func TestRealIDX(t *testing.T) {
 	for _, tc := range []struct {
 		kind, dir string
@@ -238,7 +221,7 @@ func TestRealIDX(t *testing.T) {
 		{kind: KindFashionMNIST, dir: "fashion-mnist", first: []uint8{9, 0, 0, 3, 0, 2, 7, 2, 5, 5}, classes: FashionMNISTClasses()},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
-			dir := mnistDir(t, tc.dir)
+			dir := realdata.Beside(t, tc.dir)
 			if got := Detect(dir); got != tc.kind {
 				t.Errorf("Detect = %q, want %q", got, tc.kind)
 			}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lepton-cli/lepton/internal/realdata"
 )
 
 // TestRealFolder writes real Fashion-MNIST images as a folder: grey PNG
@@ -17,7 +19,7 @@ import (
 // twice as large in a nested sub-folder (which must come back close), and
 // broken files; then reads it at 28x28 grey with train/ and test/.
 func TestRealFolder(t *testing.T) {
-	src, err := Open(Spec{Kind: KindFashionMNIST, Dir: mnistDir(t, "fashion-mnist")})
+	src, err := Open(Spec{Kind: KindFashionMNIST, Dir: realdata.Beside(t, "fashion-mnist")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,3 +47,26 @@ func Dir(t testing.TB) string {
 	t.Skip(msg)
 	return ""
 }
+
+// Beside returns the real data set directory name (mnist or fashion-mnist)
+// that sits beside the CIFAR-10 directory LEPTON_DATA_DIR names (as
+// /work/shared/data/{cifar-10-batches-bin,mnist,fashion-mnist}). When it is
+// missing the test fails when CI is set and is skipped elsewhere.
+func Beside(t testing.TB, name string) string {
+	t.Helper()
+	base := os.Getenv(EnvDir)
+	dir := filepath.Join(filepath.Dir(base), name)
+	if fi, err := os.Stat(dir); base != "" && err == nil && fi.IsDir() {
+		return dir
+	}
+	msg := "real " + name + " data needed beside " + EnvDir + ": want the directory " + dir
+	if base == "" {
+		msg = "real " + name + " data needed: set " + EnvDir + " to the CIFAR-10 directory with " + name + "/ beside it"
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+		return ""
+	}
+	t.Skip(msg)
+	return ""
+}
