@@ -156,3 +156,29 @@ func TestDataFetchFromSameFiles(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}
 }
+
+// TestRealMNISTAndFashionCLI trains one short epoch on the real MNIST and
+// Fashion-MNIST from the command line and checks the report.
+func TestRealMNISTAndFashionCLI(t *testing.T) {
+	for _, tc := range []struct {
+		kind string
+		min  float64
+	}{{"mnist", 0.9}, {"fashion-mnist", 0.8}} {
+		t.Run(tc.kind, func(t *testing.T) {
+			dir := cifartest.Beside(t, tc.kind)
+			runDir := filepath.Join(t.TempDir(), "run")
+			r := runCLI(t, nil, "train", "--set", "data.dataset="+tc.kind, "--set", "model.hidden=[64]", "--epochs", "1",
+				"--batch-size", "256", "--data", dir, "--out", runDir, "--quiet")
+			if r.code != exitOK {
+				t.Fatalf("exit %d: %s", r.code, r.err)
+			}
+			rep, err := report.Read(report.Path(runDir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Test.Count != 10000 || rep.Test.Accuracy < tc.min || rep.Data.Geometry != (data.Geometry{Height: 28, Width: 28, Channels: 1}) {
+				t.Fatalf("test %d images, accuracy %v, geometry %+v", rep.Test.Count, rep.Test.Accuracy, rep.Data.Geometry)
+			}
+		})
+	}
+}

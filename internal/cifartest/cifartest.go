@@ -19,6 +19,23 @@ func Dir(t testing.TB) string {
 	return realdata.Dir(t)
 }
 
+// Beside returns the real data set directory name (mnist or
+// fashion-mnist) beside the CIFAR-10 directory LEPTON_DATA_DIR names. When
+// it is missing, the test fails under CI (CI set) and is skipped elsewhere.
+func Beside(t testing.TB, name string) string {
+	t.Helper()
+	base := os.Getenv("LEPTON_DATA_DIR")
+	dir := filepath.Join(filepath.Dir(base), name)
+	if fi, err := os.Stat(dir); base != "" && err == nil && fi.IsDir() {
+		return dir
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("real %s data not found beside LEPTON_DATA_DIR (%q): want %s", name, base, dir)
+	}
+	t.Skipf("no real %s data beside LEPTON_DATA_DIR; skipping the real-data test outside CI", name)
+	return ""
+}
+
 // Toy writes a small, learnable data set in CIFAR-10's binary layout to a
 // temporary directory and returns it: nTrain training and nTest test images,
 // labels cycling through the 10 classes, each class a distinct colour with
