@@ -62,7 +62,7 @@ func Planar(img image.Image, width, height, channels int, fit Fit) []byte {
 		if sr.Size() == dr.Size() {
 			draw.Draw(rgba, dr, img, sr.Min, draw.Src)
 		} else {
-			draw.CatmullRom.Scale(rgba, dr, img, sr, draw.Src, nil)
+			scaleInto(rgba.SubImage(dr).(*image.RGBA), subImage(img, sr))
 		}
 	}
 	for i := range plane {
@@ -75,6 +75,33 @@ func Planar(img image.Image, width, height, channels int, fit Fit) []byte {
 	}
 	return out
 }
+
+// scaleInto resamples all of src into all of dst as ToCIFAR does (one
+// resampler for predict and folders: bounding its memory bounds both).
+func scaleInto(dst *image.RGBA, src image.Image) {
+	draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+}
+
+// subImage returns the part r of img (img itself when r is its bounds).
+func subImage(img image.Image, r image.Rectangle) image.Image {
+	if r == img.Bounds() {
+		return img
+	}
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(r)
+	}
+	return cropped{img, r}
+}
+
+// cropped is the part r of an image without a SubImage method.
+type cropped struct {
+	image.Image
+	r image.Rectangle
+}
+
+func (c cropped) Bounds() image.Rectangle { return c.r }
 
 // fitRects returns the source rectangle of src and the destination
 // rectangle of dst (both of positive size) that fit maps onto each other.
