@@ -1,11 +1,14 @@
-// Package cifartest gives tests CIFAR-10 data: the real data set named by
-// LEPTON_DATA_DIR, and small synthetic data sets written to a temporary
-// directory in the same binary format.
+// Package cifartest gives tests data: the real CIFAR-10 named by
+// LEPTON_DATA_DIR (and MNIST and Fashion-MNIST beside it), and small
+// learnable synthetic data sets written to a temporary directory in
+// CIFAR-10's binary layout, MNIST's IDX layout or as an image folder.
 package cifartest
 
 import (
 	"context"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/lepton-cli/lepton/internal/data"
@@ -20,20 +23,10 @@ func Dir(t testing.TB) string {
 }
 
 // Beside returns the real data set directory name (mnist or
-// fashion-mnist) beside the CIFAR-10 directory LEPTON_DATA_DIR names. When
-// it is missing, the test fails under CI (CI set) and is skipped elsewhere.
+// fashion-mnist) beside LEPTON_DATA_DIR; see realdata.Beside, which decides.
 func Beside(t testing.TB, name string) string {
 	t.Helper()
-	base := os.Getenv("LEPTON_DATA_DIR")
-	dir := filepath.Join(filepath.Dir(base), name)
-	if fi, err := os.Stat(dir); base != "" && err == nil && fi.IsDir() {
-		return dir
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("real %s data not found beside LEPTON_DATA_DIR (%q): want %s", name, base, dir)
-	}
-	t.Skipf("no real %s data beside LEPTON_DATA_DIR; skipping the real-data test outside CI", name)
-	return ""
+	return realdata.Beside(t, name)
 }
 
 // Toy writes a small, learnable data set in CIFAR-10's binary layout to a
