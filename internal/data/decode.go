@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lepton-cli/lepton/internal/imaging"
+	"github.com/lepton-cli/lepton/internal/regularfile"
 )
 
 // decodeOrRead fills f.all and f.skipped: from the cache when it holds
@@ -123,18 +124,11 @@ func (f *folder) setCompact(images []byte) {
 // count bounded before decoding) and converts it to geometry g with fit.
 // Its error is the reason alone, without the path.
 func decodeFile(path string, g Geometry, fit imaging.Fit) ([]byte, error) {
-	fh, err := os.Open(path)
+	fh, err := regularfile.Open(path) // a FIFO must not block the decoding
 	if err != nil {
 		return nil, reason(err)
 	}
 	defer fh.Close()
-	fi, err := fh.Stat()
-	if err != nil {
-		return nil, reason(err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
 	img, err := imaging.Decode(fh, imaging.MaxPixels)
 	if err != nil {
 		return nil, reason(err)

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/lepton-cli/lepton/internal/regularfile"
 )
 
 // maxMember bounds the size of one file (or archive member) read into
@@ -95,7 +97,7 @@ func (d dirSet) read(name string, buf []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %s: size %d too large", d.where(), name, n)
 	}
 	p := filepath.Join(d.dir, name)
-	f, err := os.Open(p)
+	f, err := regularfile.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.where(), err)
 	}

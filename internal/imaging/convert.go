@@ -39,7 +39,8 @@ func ParseFit(s string) (Fit, error) {
 }
 
 // Planar converts img to width x height pixels, fitted with fit and
-// resampled with the Catmull-Rom resampler that ToCIFAR and predict use,
+// resampled as ToCIFAR and predict resample (Catmull-Rom, long sides
+// box-averaged first so memory stays bounded),
 // and returns it in planar CHW order with channels planes: 3 is R, G, B;
 // 1 is the luma Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, as Go's
 // color.GrayModel and PIL's "L"), which leaves grey images unchanged.
@@ -62,7 +63,7 @@ func Planar(img image.Image, width, height, channels int, fit Fit) []byte {
 		if sr.Size() == dr.Size() {
 			draw.Draw(rgba, dr, img, sr.Min, draw.Src)
 		} else {
-			scaleInto(rgba.SubImage(dr).(*image.RGBA), subImage(img, sr))
+			resample(rgba.SubImage(dr).(*image.RGBA), subImage(img, sr)) // ToCIFAR's, in bounded memory
 		}
 	}
 	for i := range plane {
@@ -74,12 +75,6 @@ func Planar(img image.Image, width, height, channels int, fit Fit) []byte {
 		out[i], out[plane+i], out[2*plane+i] = p[0], p[1], p[2]
 	}
 	return out
-}
-
-// scaleInto resamples all of src into all of dst as ToCIFAR does (one
-// resampler for predict and folders: bounding its memory bounds both).
-func scaleInto(dst *image.RGBA, src image.Image) {
-	draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
 }
 
 // subImage returns the part r of img (img itself when r is its bounds).

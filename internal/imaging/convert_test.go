@@ -14,7 +14,11 @@ import (
 // and sizes that do not: folders and predict share one resampler.
 func TestPlanarMatchesToCIFAR(t *testing.T) {
 	for _, kind := range []string{"gray", "gray16", "rgba", "nrgba", "rgba64", "paletted", "ycbcr", "cmyk"} {
-		for _, size := range [][2]int{{32, 32}, {45, 20}, {7, 90}} {
+		sizes := [][2]int{{32, 32}, {45, 20}, {7, 90}}
+		if kind == "gray" || kind == "rgba" || kind == "ycbcr" {
+			sizes = append(sizes, [2]int{3000, 40}) // box-averaged first
+		}
+		for _, size := range sizes {
 			img := noise(kind, size[0], size[1], 3)
 			if got, want := Planar(img, 32, 32, 3, Stretch), ToCIFAR(img); !bytes.Equal(got, want) {
 				t.Errorf("%s %dx%d: Planar differs from ToCIFAR", kind, size[0], size[1])
@@ -146,5 +150,18 @@ func TestDecodeBMP(t *testing.T) {
 	}
 	if got, want := Planar(img, 6, 4, 3, Stretch), Planar(src, 6, 4, 3, Stretch); !bytes.Equal(got, want) {
 		t.Fatal("BMP round trip changed the pixels")
+	}
+}
+
+// TestPlanarCropLarge checks crop on an image large enough to be
+// box-averaged first: the same as converting the centre cut out by hand.
+func TestPlanarCropLarge(t *testing.T) {
+	img := noise("rgba", 3000, 1200, 4).(*image.RGBA)
+	centre := image.NewRGBA(image.Rect(0, 0, 1200, 1200))
+	for y := range 1200 {
+		copy(centre.Pix[y*centre.Stride:(y+1)*centre.Stride], img.Pix[y*img.Stride+4*900:])
+	}
+	if got, want := Planar(img, 24, 24, 3, Crop), Planar(centre, 24, 24, 3, Stretch); !bytes.Equal(got, want) {
+		t.Fatal("crop of a large image differs from stretching its centre")
 	}
 }
