@@ -16,16 +16,17 @@ var layer = map[string]int{
 	// Leaves: file formats, kernels and tools that know nothing of lepton's flow.
 	"atomicfile": 0, "blas": 0, "metrics": 0, "optim": 0, "schedule": 0,
 	"jsonfloat": 0, "failpoint": 0, "realdata": 0, "regularfile": 0,
-	"rundir": 1, "cifartest": 2, "plot": 1, "checkpoint": 1, "data": 1, "imaging": 1,
-	"model": 1,
+	"rundir": 1, "plot": 1, "checkpoint": 1, "imaging": 1, "model": 1,
+	// The data sets decode their images with imaging.
+	"data": 2,
 	// The config converts its sections into the lower packages' settings.
-	"config": 2, "engine": 2,
-	"classifier": 3,
-	"train":      4, "predict": 4, "evaluate": 5, "onnx": 4,
-	"report": 5,
-	"run":    6, "runs": 6,
+	"config": 3, "engine": 3, "cifartest": 3,
+	"classifier": 4,
+	"train":      5, "predict": 5, "evaluate": 6, "onnx": 5,
+	"report": 6,
+	"run":    7, "runs": 7,
 	// Many runs: runs each trial as a lepton train process, reads them back with runs.
-	"sweep": 7,
+	"sweep": 8,
 }
 
 func TestPackagesDoNotReachBackUp(t *testing.T) {

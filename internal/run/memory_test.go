@@ -20,6 +20,7 @@ func TestRunRefusesModelTooLargeForMemory(t *testing.T) {
 		t.Skip("the machine's memory is unknown here, so nothing is refused")
 	}
 	cfg := config.Default()
+	cfg.Model.Input, cfg.Model.Classes = 3072, 10 // given, so known before the data
 	cfg.Model.Hidden = []int{100000, 100000}
 	out := filepath.Join(t.TempDir(), "run")
 	_, err := Train(context.Background(), Options{Config: &cfg, DataDir: filepath.Join(t.TempDir(), "no-data"), OutDir: out})

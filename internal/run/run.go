@@ -65,6 +65,16 @@ type splits struct {
 func Train(ctx context.Context, opts Options) (dir string, err error) {
 	opts = opts.withDefaults()
 
+	// 0. Refuse a model that cannot fit before allocating anything (exit
+	// 2): now when the config gives its input and classes, else once they
+	// follow from the data (step 2).
+	sized := opts.Config.Model.Input > 0 && opts.Config.Model.Classes > 0
+	if sized {
+		if err := checkMemory(opts.Config); err != nil {
+			return "", err
+		}
+	}
+
 	// 1. A resumed run: its directory (locked), checkpoint, model and
 	// position. A finished run has nothing to do but say so.
 	res, err := openResume(&opts)
@@ -93,14 +103,10 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 		res.model.Config = cfg
 	}
 
-	// Refuse a model that cannot fit before allocating anything (exit 2);
-	// its input size is known once the config follows the data.
-	buffers := 2 // adam, adamw: two moments per parameter
-	if cfg.Train.Optimizer.Name == "sgd" {
-		buffers = 1 // the velocity
-	}
-	if err := model.CheckMemory(model.TrainingMemory(cfg.Model.Spec(), cfg.Train.BatchSize, classifier.InferenceBatch, buffers)); err != nil {
-		return res.dir, &config.Error{Err: err}
+	if !sized {
+		if err := checkMemory(cfg); err != nil {
+			return res.dir, err
+		}
 	}
 
 	// 3. The images, after the resume checks (which fail fast) and before
@@ -199,6 +205,19 @@ func (o Options) withDefaults() Options {
 		o.Stderr = io.Discard
 	}
 	return o
+}
+
+// checkMemory refuses (as a config error) a model whose training would
+// not fit in the machine's memory.
+func checkMemory(cfg *config.Config) error {
+	buffers := 2 // adam, adamw: two moments per parameter
+	if cfg.Train.Optimizer.Name == "sgd" {
+		buffers = 1 // the velocity
+	}
+	if err := model.CheckMemory(model.TrainingMemory(cfg.Model.Spec(), cfg.Train.BatchSize, classifier.InferenceBatch, buffers)); err != nil {
+		return &config.Error{Err: err}
+	}
+	return nil
 }
 
 // openData opens the data set the config names at opts.DataDir and fits a
