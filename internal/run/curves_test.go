@@ -92,14 +92,17 @@ func TestCurvesRecordSteps(t *testing.T) {
 func TestProgressShowsTheWholeRun(t *testing.T) {
 	dataDir := cifartest.Toy(t, 200, 50, 5)
 	var stderr bytes.Buffer
+	// The run's own bar redraws at most every 100 ms, which a fast epoch
+	// may not reach: this one redraws at every step, so every epoch shows.
+	bar := &train.Progress{W: &stderr, Interactive: true, Throttle: -1}
 	if _, err := Train(context.Background(), Options{Config: toyConfig(t), DataDir: dataDir, OutDir: filepath.Join(t.TempDir(), "run"),
-		Stderr: &stderr, Interactive: true}); err != nil {
+		Quiet: true, Listeners: []train.Listener{bar}}); err != nil {
 		t.Fatal(err)
 	}
 	out := stderr.String()
-	bar := regexp.MustCompile(`epoch ([123])/3  loss \d+\.\d{4}  acc \d\.\d{4}  \d+ img/s .*\((\d+)/30\) .*\[\d+s:\d+s\]`)
+	line := regexp.MustCompile(`epoch ([123])/3  loss \d+\.\d{4}  acc \d\.\d{4}  \d+ img/s .*\((\d+)/30\) .*\[\d+s:\d+s\]`)
 	seen := map[string]bool{}
-	for _, m := range bar.FindAllStringSubmatch(out, -1) {
+	for _, m := range line.FindAllStringSubmatch(out, -1) {
 		seen[m[1]] = true
 	}
 	if len(seen) != 3 {

@@ -25,6 +25,9 @@ type Progress struct {
 	Hooks
 	W           io.Writer
 	Interactive bool
+	// Throttle is the least time between two redraws of the bar; 0 means
+	// 100 ms, a negative value redraws at every step.
+	Throttle time.Duration
 
 	bar       *progressbar.ProgressBar
 	start     time.Time
@@ -51,10 +54,20 @@ func (p *Progress) TrainStart(l *Loop) error {
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionSetWidth(24),
-		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionThrottle(p.throttle()),
 		progressbar.OptionClearOnFinish(),
 	)
 	return nil
+}
+
+func (p *Progress) throttle() time.Duration {
+	switch {
+	case p.Throttle < 0:
+		return 0
+	case p.Throttle == 0:
+		return 100 * time.Millisecond
+	}
+	return p.Throttle
 }
 
 // Step implements Listener.
