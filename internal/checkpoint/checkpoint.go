@@ -11,9 +11,12 @@
 //
 //	format         "lepton"
 //	format_version FormatVersion, decimal
-//	config         the resolved YAML config
-//	classes        JSON array of class names
-//	mean, std      JSON arrays of three numbers (per-channel normalization)
+//	config         the resolved YAML config (resume and provenance only)
+//	model          the model description, a JSON object (ModelCard):
+//	               architecture, input {height, width, channels, layout},
+//	               normalization {mean, std} per channel, hidden sizes,
+//	               activation, leaky_slope, batch_norm, bn_eps, classes,
+//	               data {dataset, location, ...}
 //	epoch, step    decimal integers
 //	metrics        JSON object; non-finite values are the strings "NaN", "+Inf", "-Inf"
 //	state          opaque JSON training state (absent when empty)
@@ -21,6 +24,9 @@
 //	header_sha256  hex SHA-256 of a canonical encoding of all other metadata
 //	               entries and the tensor index (names, dtypes, shapes,
 //	               offsets), so that damage to the header is detected too
+//
+// Format 1 files have no "model" entry but "classes" (JSON array) and
+// "mean", "std" (three numbers each); Load reads them too.
 //
 // Save writes atomically and deterministically: the same Checkpoint always
 // produces the same bytes. Load verifies the structure, both checksums and
@@ -34,8 +40,14 @@ import (
 	"fmt"
 )
 
-// FormatVersion is the checkpoint format version this build writes and reads.
-const FormatVersion = 1
+// FormatVersion is the checkpoint format version this build writes.
+// Version 2 added the model description (Meta.Model); version 1 stored the
+// class names and a three-channel normalization beside the config, from
+// which Load derives the description.
+const FormatVersion = 2
+
+// ReadVersions are the format versions Load reads, oldest first.
+var ReadVersions = []int{1, 2}
 
 // ErrCorrupt is wrapped by Load errors for files that are damaged or are not
 // lepton checkpoints.
@@ -69,16 +81,18 @@ type Checkpoint struct {
 // Meta is the metadata stored alongside the tensors.
 type Meta struct {
 	// FormatVersion is the checkpoint format version. Save accepts 0 or
-	// FormatVersion and always writes FormatVersion; Load sets it.
+	// one of ReadVersions (a loaded checkpoint) and always writes
+	// FormatVersion; Load sets the file's.
 	FormatVersion int `json:"format_version"`
-	// Config is the resolved YAML config the model was trained with.
+	// Config is the resolved YAML config the model was trained with, kept
+	// for resuming the run and as its provenance. Using the model needs
+	// only Model: nothing reads Config to build the network.
 	Config string `json:"config"`
-	// Classes are the class names, indexed by label.
-	Classes []string `json:"classes"`
-	// Mean is the per-channel normalization mean, for pixels in [0,1].
-	Mean [3]float32 `json:"mean"`
-	// Std is the per-channel normalization standard deviation.
-	Std [3]float32 `json:"std"`
+	// Model describes the network: architecture, input, normalization,
+	// class names and the data set it was trained on. Save requires a
+	// valid one; Load always sets it (derived from the config, classes and
+	// normalization of a format 1 checkpoint).
+	Model ModelCard `json:"model"`
 	// Epoch is the number of completed epochs.
 	Epoch int `json:"epoch"`
 	// Step is the number of optimizer steps done.

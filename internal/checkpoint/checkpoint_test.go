@@ -32,28 +32,37 @@ func TestRoundTrip(t *testing.T) {
 		c    *Checkpoint
 	}{
 		{name: "sample MLP", c: sampleCheckpoint()},
-		{name: "zero value", c: &Checkpoint{}},
+		{name: "no tensors", c: &Checkpoint{Meta: Meta{Model: minimalCard()}}},
 		{name: "scalar and empty tensors", c: &Checkpoint{Tensors: []Tensor{
 			{Name: "scalar", Shape: nil, Data: []float32{42}},
 			{Name: "empty", Shape: []int{0, 5}, Data: nil},
 			{Name: "empty.too", Shape: []int{3, 0}, Data: []float32{}},
-		}}},
+		}, Meta: Meta{Model: minimalCard()}}},
 		{name: "special floats and metrics", c: &Checkpoint{
 			Tensors: []Tensor{{Name: "w", Shape: []int{8}, Data: []float32{
 				float32(math.Copysign(0, -1)), 0, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
 				math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
 			}}},
 			Meta: Meta{
-				Mean:    [3]float32{float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, math.MaxFloat32},
-				Std:     [3]float32{1, 2, 3},
+				Model: func() ModelCard {
+					c := minimalCard()
+					c.Input.Channels = 3
+					c.Normalization = Normalization{Mean: []float32{float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, math.MaxFloat32}, Std: []float32{1, 0, 3}}
+					return c
+				}(),
 				Metrics: map[string]float64{"nan": math.NaN(), "inf": math.Inf(1), "-inf": math.Inf(-1), "neg0": math.Copysign(0, -1), "tiny": 5e-324, "big": math.MaxFloat64},
 			},
 		}},
 		{name: "unicode and JSON-special text", c: &Checkpoint{
 			Tensors: []Tensor{{Name: "层.0.\"weight\"<&>", Shape: []int{1}, Data: []float32{1}}},
 			Meta: Meta{
-				Config:  "a: \"<b>\" & 'c'\n\ttab: \u2028 é\n",
-				Classes: []string{"chat", "猫", "a\"b\\c", ""},
+				Config: "a: \"<b>\" & 'c'\n\ttab: \u2028 é\n",
+				Model: func() ModelCard {
+					c := minimalCard()
+					c.Classes = []string{"chat", "猫", "a\"b\\c", ""}
+					c.Data = DataSource{Dataset: "folder", Location: "/données/\u2028<&>"}
+					return c
+				}(),
 				Epoch:   math.MaxInt32, Step: math.MaxInt64,
 				State: json.RawMessage(`{ "x" : [1, 2.50, "\u00e9"] }`),
 			},
@@ -180,12 +189,14 @@ func TestSafetensorsLayout(t *testing.T) {
 	sum := sha256.Sum256(data)
 	wantMeta := map[string]string{
 		"format":         "lepton",
-		"format_version": "1",
+		"format_version": "2",
 		"epoch":          "3",
 		"step":           "1173",
-		"classes":        `["airplane","automobile","bird","cat","deer","dog","frog","horse","ship","truck"]`,
-		"mean":           "[0.4914,0.4822,0.4465]",
-		"std":            "[0.247,0.2435,0.2616]",
+		"model": `{"architecture":"mlp","input":{"height":1,"width":2,"channels":1,"layout":"CHW"},` +
+			`"normalization":{"mean":[0.4914],"std":[0.247]},"hidden":[3],"activation":"leaky_relu","leaky_slope":0.2,` +
+			`"batch_norm":false,"bn_eps":0.00001,` +
+			`"classes":["airplane","automobile","bird","cat","deer","dog","frog","horse","ship","truck"],` +
+			`"data":{"dataset":"folder","location":"/data/photos","resize":"crop","test_split":0.25,"seed":7}}`,
 		"metrics":        `{"train_loss":1.5,"val_acc":0.4321}`,
 		"state":          `{"rng":[1,2,3],"lr":0.01}`,
 		"config":         sampleCheckpoint().Meta.Config,
@@ -276,6 +287,15 @@ func TestLoadCorrupt(t *testing.T) {
 		}
 		return m
 	}
+	withModel := func(f func(*ModelCard)) map[string]string {
+		c := sampleCard()
+		f(&c)
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return withMeta(keyModel, string(b))
+	}
 	huge := binary.LittleEndian.AppendUint64(nil, 1<<60)
 
 	tests := []struct {
@@ -308,8 +328,8 @@ func TestLoadCorrupt(t *testing.T) {
 		{name: "metadata not strings", file: rawFile([]byte(`{"__metadata__":{"format":1}}`), nil), wantIs: ErrCorrupt, wantMsg: "invalid __metadata__"},
 		{name: "version missing", file: craft(t, withMeta(keyFormatVersion, "\x00delete"), good, data, true), wantIs: ErrCorrupt, wantMsg: `missing "format_version" metadata`},
 		{name: "version not a number", file: craft(t, withMeta(keyFormatVersion, "one"), good, data, true), wantIs: ErrCorrupt, wantMsg: `format_version metadata "one" is not an integer`},
-		{name: "version 7", file: craft(t, withMeta(keyFormatVersion, "7"), good, data, true), wantIs: ErrVersion, wantMsg: "checkpoint format version 7, this lepton reads version 1"},
-		{name: "version 0 with broken tensors", file: craft(t, withMeta(keyFormatVersion, "0"), with(0, func(r *rawTensor) { r.dtype = "F64" }), data, false), wantIs: ErrVersion, wantMsg: "checkpoint format version 0, this lepton reads version 1"},
+		{name: "version 7", file: craft(t, withMeta(keyFormatVersion, "7"), good, data, true), wantIs: ErrVersion, wantMsg: "checkpoint format version 7, this lepton reads versions 1 to 2"},
+		{name: "version 0 with broken tensors", file: craft(t, withMeta(keyFormatVersion, "0"), with(0, func(r *rawTensor) { r.dtype = "F64" }), data, false), wantIs: ErrVersion, wantMsg: "checkpoint format version 0, this lepton reads versions 1 to 2"},
 		{name: "unknown dtype", file: craft(t, md, with(0, func(r *rawTensor) { r.dtype = "Q4" }), data, false), wantIs: ErrCorrupt, wantMsg: `invalid header: failed to JSON-decode tensor "a": invalid DType string value "Q4"`},
 		{name: "dtype F16", file: craft(t, md, with(0, func(r *rawTensor) { r.dtype = "F16"; r.shape = []uint64{4} }), data, true), wantIs: ErrCorrupt, wantMsg: `tensor "a" has dtype F16, want F32`},
 		{name: "shape mismatch", file: craft(t, md, with(1, func(r *rawTensor) { r.shape = []uint64{3} }), data, true), wantIs: ErrCorrupt, wantMsg: `tensor "b" has shape [3] (3 values) but data_offsets [8, 16] span 8 bytes`},
@@ -342,9 +362,16 @@ func TestLoadCorrupt(t *testing.T) {
 			return craft(t, m, good, data, false)
 		}(), wantIs: ErrCorrupt, wantMsg: `missing "header_sha256" metadata`},
 		{name: "config missing", file: craft(t, withMeta(keyConfig, "\x00delete"), good, data, true), wantIs: ErrCorrupt, wantMsg: `missing "config" metadata`},
-		{name: "classes not JSON", file: craft(t, withMeta(keyClasses, "cat,dog"), good, data, true), wantIs: ErrCorrupt, wantMsg: "decode classes metadata"},
-		{name: "mean with two values", file: craft(t, withMeta(keyMean, "[0.5,0.5]"), good, data, true), wantIs: ErrCorrupt, wantMsg: "mean metadata has 2 values, want 3"},
-		{name: "std overflows float32", file: craft(t, withMeta(keyStd, "[1,1,1e39]"), good, data, true), wantIs: ErrCorrupt, wantMsg: "decode std metadata"},
+		{name: "model missing", file: craft(t, withMeta(keyModel, "\x00delete"), good, data, true), wantIs: ErrCorrupt, wantMsg: `missing "model" metadata`},
+		{name: "model not JSON", file: craft(t, withMeta(keyModel, "mlp"), good, data, true), wantIs: ErrCorrupt, wantMsg: "decode model metadata"},
+		{name: "model of another architecture", file: craft(t, withModel(func(c *ModelCard) { c.Architecture = "cnn" }), good, data, true), wantIs: ErrCorrupt, wantMsg: `model metadata: model architecture "cnn" is not "mlp"`},
+		{name: "model with two means for one channel", file: craft(t, withModel(func(c *ModelCard) { c.Normalization.Mean = []float32{0, 0} }), good, data, true), wantIs: ErrCorrupt, wantMsg: "model normalization has 2 means and 1 stds for 1 channels"},
+		{name: "model with 2 channels", file: craft(t, withModel(func(c *ModelCard) { c.Input.Channels = 2 }), good, data, true), wantIs: ErrCorrupt, wantMsg: "model input 1x2x2: height and width must be positive, channels 1 or 3"},
+		{name: "model input of 2^40 values", file: craft(t, withModel(func(c *ModelCard) { c.Input.Height, c.Input.Width = 1<<20, 1<<20 }), good, data, true), wantIs: ErrCorrupt, wantMsg: "more than 16777216 values"},
+		{name: "model with a zero hidden layer", file: craft(t, withModel(func(c *ModelCard) { c.Hidden = []int{0} }), good, data, true), wantIs: ErrCorrupt, wantMsg: "model hidden[0] size 0 is out of range"},
+		{name: "model without classes", file: craft(t, withModel(func(c *ModelCard) { c.Classes = nil }), good, data, true), wantIs: ErrCorrupt, wantMsg: "model has no class names"},
+		{name: "model in another layout", file: craft(t, withModel(func(c *ModelCard) { c.Input.Layout = "HWC" }), good, data, true), wantIs: ErrCorrupt, wantMsg: `model input layout "HWC" is not "CHW"`},
+		{name: "model std overflows float32", file: craft(t, withMeta(keyModel, strings.Replace(md[keyModel], `"std":[0.247]`, `"std":[1e39]`, 1)), good, data, true), wantIs: ErrCorrupt, wantMsg: "decode model metadata"},
 		{name: "negative epoch", file: craft(t, withMeta(keyEpoch, "-1"), good, data, true), wantIs: ErrCorrupt, wantMsg: `epoch metadata "-1" is not a non-negative integer`},
 		{name: "step not a number", file: craft(t, withMeta(keyStep, "1.5"), good, data, true), wantIs: ErrCorrupt, wantMsg: `step metadata "1.5" is not a non-negative integer`},
 		{name: "bad metric", file: craft(t, withMeta(keyMetrics, `{"val_acc":"high"}`), good, data, true), wantIs: ErrCorrupt, wantMsg: `metric value "high" is not a number`},
@@ -409,7 +436,7 @@ func TestLoadVersionMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Load(path)
-	want := path + ": checkpoint format version 7, this lepton reads version 1"
+	want := path + ": checkpoint format version 7, this lepton reads versions 1 to 2"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Load error = %v, want %q", err, want)
 	}
@@ -526,11 +553,13 @@ func TestSaveRejectsInvalid(t *testing.T) {
 		{name: "empty name", c: mod(func(c *Checkpoint) { c.Tensors[0].Name = "" }), want: "tensor with empty name"},
 		{name: "reserved name", c: mod(func(c *Checkpoint) { c.Tensors[0].Name = "__metadata__" }), want: `tensor name "__metadata__" is reserved`},
 		{name: "name not UTF-8", c: mod(func(c *Checkpoint) { c.Tensors[0].Name = "w\xff" }), want: "is not valid UTF-8"},
-		{name: "NaN mean", c: mod(func(c *Checkpoint) { c.Meta.Mean[1] = float32(math.NaN()) }), want: "encode meta mean"},
+		{name: "NaN mean", c: mod(func(c *Checkpoint) { c.Meta.Model.Normalization.Mean[0] = float32(math.NaN()) }), want: "meta model normalization of channel 0: mean NaN"},
+		{name: "no model card", c: mod(func(c *Checkpoint) { c.Meta.Model = ModelCard{} }), want: `meta model architecture "" is not "mlp"`},
+		{name: "class name not UTF-8", c: mod(func(c *Checkpoint) { c.Meta.Model.Classes[2] = "\xff" }), want: "meta model class 2 is not valid UTF-8"},
 		{name: "negative epoch", c: mod(func(c *Checkpoint) { c.Meta.Epoch = -1 }), want: "meta epoch -1 is negative"},
 		{name: "negative step", c: mod(func(c *Checkpoint) { c.Meta.Step = -1 }), want: "meta step -1 is negative"},
 		{name: "state not JSON", c: mod(func(c *Checkpoint) { c.Meta.State = json.RawMessage("{") }), want: "meta state is not valid JSON"},
-		{name: "future format version", c: mod(func(c *Checkpoint) { c.Meta.FormatVersion = 7 }), want: "meta format_version is 7, this lepton writes version 1"},
+		{name: "future format version", c: mod(func(c *Checkpoint) { c.Meta.FormatVersion = 7 }), want: "meta format_version is 7, this lepton writes version 2"},
 		{name: "config not UTF-8", c: mod(func(c *Checkpoint) { c.Meta.Config = "\xfe" }), want: "meta config is not valid UTF-8"},
 		{name: "config over MaxConfig", c: mod(func(c *Checkpoint) { c.Meta.Config = strings.Repeat("#", MaxConfig+1) }), want: "meta: config metadata is 1048577 bytes, more than the 1048576 allowed"},
 		{name: "state over MaxMetadata", c: mod(func(c *Checkpoint) { c.Meta.State = json.RawMessage(`"` + strings.Repeat("x", MaxMetadata) + `"`) }), want: "meta: metadata is"},
@@ -619,6 +648,9 @@ func FuzzLoad(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(golden)
+	if v1, err := os.ReadFile(goldenV1Path); err == nil {
+		f.Add(v1)
+	}
 	for _, n := range []int{0, 4, 8, 9, 64, len(golden) / 2, len(golden) - 4, len(golden) - 1} {
 		f.Add(golden[:n])
 	}
@@ -644,6 +676,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Load of re-saved checkpoint: %v", err)
 		}
+		c.Meta.FormatVersion = FormatVersion // Save writes the current format
 		assertEqual(t, c2, c)
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/nlpodyssey/safetensors"
@@ -33,15 +34,36 @@ func sampleCheckpoint() *Checkpoint {
 		Meta: Meta{
 			FormatVersion: FormatVersion,
 			Config:        "model:\n  hidden: [3]\n  activation: relu\ntrain:\n  lr: 0.01\n",
-			Classes:       []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"},
-			Mean:          [3]float32{0.4914, 0.4822, 0.4465},
-			Std:           [3]float32{0.2470, 0.2435, 0.2616},
+			Model:         sampleCard(),
 			Epoch:         3,
 			Step:          1173,
 			Metrics:       map[string]float64{"val_acc": 0.4321, "train_loss": 1.5},
 			State:         json.RawMessage(`{"rng":[1,2,3],"lr":0.01}`),
 		},
 	}
+}
+
+// sampleCard is the model card of sampleCheckpoint: a 1x2 grey input (two
+// values), one hidden layer of 3, CIFAR-10's class names.
+func sampleCard() ModelCard {
+	return ModelCard{
+		Architecture:  Architecture,
+		Input:         Input{Height: 1, Width: 2, Channels: 1, Layout: LayoutCHW},
+		Normalization: Normalization{Mean: []float32{0.4914}, Std: []float32{0.2470}},
+		Hidden:        []int{3},
+		Activation:    "leaky_relu",
+		LeakySlope:    0.2,
+		BatchNorm:     false,
+		BNEps:         1e-5,
+		Classes:       []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"},
+		Data:          DataSource{Dataset: "folder", Location: "/data/photos", Resize: "crop", TestSplit: 0.25, Seed: 7},
+	}
+}
+
+// minimalCard is a valid card with one class and no hidden layer.
+func minimalCard() ModelCard {
+	return ModelCard{Architecture: Architecture, Input: Input{Height: 1, Width: 1, Channels: 1, Layout: LayoutCHW},
+		Normalization: Normalization{Mean: []float32{0}, Std: []float32{1}}, Hidden: []int{}, Classes: []string{"only"}}
 }
 
 // assertEqual fails unless got equals want bit for bit, allowing for what
@@ -96,21 +118,8 @@ func assertEqual(t *testing.T, got, want *Checkpoint) {
 	if gm.Config != wm.Config {
 		t.Errorf("Config = %q, want %q", gm.Config, wm.Config)
 	}
-	if len(gm.Classes) != len(wm.Classes) {
-		t.Errorf("Classes = %q, want %q", gm.Classes, wm.Classes)
-	} else {
-		for i := range gm.Classes {
-			if gm.Classes[i] != wm.Classes[i] {
-				t.Errorf("Classes = %q, want %q", gm.Classes, wm.Classes)
-				break
-			}
-		}
-	}
-	for i := range 3 {
-		if math.Float32bits(gm.Mean[i]) != math.Float32bits(wm.Mean[i]) || math.Float32bits(gm.Std[i]) != math.Float32bits(wm.Std[i]) {
-			t.Errorf("Mean/Std = %v/%v, want %v/%v", gm.Mean, gm.Std, wm.Mean, wm.Std)
-			break
-		}
+	if !reflect.DeepEqual(gm.Model, wm.Model) {
+		t.Errorf("Model = %+v, want %+v", gm.Model, wm.Model)
 	}
 	if gm.Epoch != wm.Epoch || gm.Step != wm.Step {
 		t.Errorf("Epoch/Step = %d/%d, want %d/%d", gm.Epoch, gm.Step, wm.Epoch, wm.Step)

@@ -62,7 +62,7 @@ func TestLoadLimits(t *testing.T) {
 		{name: "config over MaxConfig", file: craft(t, withMeta(keyConfig, strings.Repeat("#", MaxConfig+1)), tensor(1, 2), make([]byte, 8), true),
 			wantMsg: "config metadata is 1048577 bytes, more than the 1048576 allowed", maxAlloc: 16 << 20},
 		{name: "metadata over MaxMetadata", file: craft(t, withMeta(keyState, `"`+strings.Repeat("x", MaxMetadata)+`"`), tensor(1, 2), make([]byte, 8), true),
-			wantMsg: "metadata is 8388900 bytes, more than the 8388608 allowed", maxAlloc: 64 << 20},
+			wantMsg: "metadata is 8389178 bytes, more than the 8388608 allowed", maxAlloc: 64 << 20},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

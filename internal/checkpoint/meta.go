@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -17,9 +18,10 @@ const (
 	keyFormat        = "format"
 	keyFormatVersion = "format_version"
 	keyConfig        = "config"
-	keyClasses       = "classes"
-	keyMean          = "mean"
-	keyStd           = "std"
+	keyModel         = "model"   // format 2
+	keyClasses       = "classes" // format 1
+	keyMean          = "mean"    // format 1
+	keyStd           = "std"     // format 1
 	keyEpoch         = "epoch"
 	keyStep          = "step"
 	keyMetrics       = "metrics"
@@ -109,16 +111,15 @@ func (v *metricValue) UnmarshalJSON(b []byte) error {
 // encodeMeta validates m and returns its metadata entries (without the
 // checksums).
 func encodeMeta(m *Meta) (map[string]string, error) {
-	if m.FormatVersion != 0 && m.FormatVersion != FormatVersion {
+	if m.FormatVersion != 0 && !slices.Contains(ReadVersions, m.FormatVersion) {
 		return nil, fmt.Errorf("meta format_version is %d, this lepton writes version %d", m.FormatVersion, FormatVersion)
 	}
 	if !utf8.ValidString(m.Config) {
 		return nil, errors.New("meta config is not valid UTF-8")
 	}
-	for i, c := range m.Classes {
-		if !utf8.ValidString(c) {
-			return nil, fmt.Errorf("meta class %d is not valid UTF-8", i)
-		}
+	card, err := encodeCard(&m.Model)
+	if err != nil {
+		return nil, fmt.Errorf("meta %w", err)
 	}
 	if m.Epoch < 0 {
 		return nil, fmt.Errorf("meta epoch %d is negative", m.Epoch)
@@ -133,22 +134,6 @@ func encodeMeta(m *Meta) (map[string]string, error) {
 		return nil, errors.New("meta state is not valid UTF-8")
 	}
 
-	classes := m.Classes
-	if classes == nil {
-		classes = []string{}
-	}
-	classesJSON, err := json.Marshal(classes)
-	if err != nil {
-		return nil, fmt.Errorf("encode meta classes: %w", err)
-	}
-	meanJSON, err := json.Marshal(m.Mean)
-	if err != nil {
-		return nil, fmt.Errorf("encode meta mean %v: %w", m.Mean, err)
-	}
-	stdJSON, err := json.Marshal(m.Std)
-	if err != nil {
-		return nil, fmt.Errorf("encode meta std %v: %w", m.Std, err)
-	}
 	metrics := make(map[string]metricValue, len(m.Metrics))
 	for k, v := range m.Metrics {
 		if !utf8.ValidString(k) {
@@ -165,9 +150,7 @@ func encodeMeta(m *Meta) (map[string]string, error) {
 		keyFormat:        formatName,
 		keyFormatVersion: strconv.Itoa(FormatVersion),
 		keyConfig:        m.Config,
-		keyClasses:       string(classesJSON),
-		keyMean:          string(meanJSON),
-		keyStd:           string(stdJSON),
+		keyModel:         card,
 		keyEpoch:         strconv.Itoa(m.Epoch),
 		keyStep:          strconv.FormatInt(m.Step, 10),
 		keyMetrics:       string(metricsJSON),
@@ -182,7 +165,8 @@ func encodeMeta(m *Meta) (map[string]string, error) {
 }
 
 // checkFormat checks the format and format_version entries. It returns a
-// message for ErrCorrupt, or errVersion for a version mismatch.
+// message for ErrCorrupt, or errVersion for a version this build cannot
+// read (it reads ReadVersions).
 func checkFormat(md map[string]string) (corrupt string, errVersion error) {
 	format, ok := md[keyFormat]
 	if !ok {
@@ -199,19 +183,25 @@ func checkFormat(md map[string]string) (corrupt string, errVersion error) {
 	if err != nil {
 		return fmt.Sprintf("format_version metadata %q is not an integer", vs), nil
 	}
-	if v != FormatVersion {
+	if !slices.Contains(ReadVersions, v) {
 		return "", &detailError{
 			kind: ErrVersion,
-			msg:  fmt.Sprintf("checkpoint format version %d, this lepton reads version %d", v, FormatVersion),
+			msg:  fmt.Sprintf("checkpoint format version %d, this lepton reads versions %d to %d", v, ReadVersions[0], ReadVersions[len(ReadVersions)-1]),
 		}
 	}
 	return "", nil
 }
 
-// decodeMeta parses the metadata entries other than format, format_version
-// and the checksums, which the caller has verified.
+// decodeMeta parses the metadata entries other than format and the
+// checksums, which the caller has verified (checkFormat accepted the
+// version). A format 1 checkpoint's model card is derived from its config,
+// class names and normalization.
 func decodeMeta(md map[string]string) (Meta, error) {
-	m := Meta{FormatVersion: FormatVersion}
+	version, err := strconv.Atoi(md[keyFormatVersion])
+	if err != nil {
+		return Meta{}, fmt.Errorf("format_version metadata %q is not an integer", md[keyFormatVersion])
+	}
+	m := Meta{FormatVersion: version}
 	get := func(key string) (string, error) {
 		v, ok := md[key]
 		if !ok {
@@ -219,41 +209,25 @@ func decodeMeta(md map[string]string) (Meta, error) {
 		}
 		return v, nil
 	}
-	var err error
 	if m.Config, err = get(keyConfig); err != nil {
 		return Meta{}, err
 	}
-
-	s, err := get(keyClasses)
-	if err != nil {
-		return Meta{}, err
-	}
-	if err := json.Unmarshal([]byte(s), &m.Classes); err != nil {
-		return Meta{}, fmt.Errorf("decode classes metadata: %w", err)
-	}
-	if len(m.Classes) == 0 {
-		m.Classes = nil
-	}
-
-	for _, f := range []struct {
-		key string
-		dst *[3]float32
-	}{{keyMean, &m.Mean}, {keyStd, &m.Std}} {
-		s, err := get(f.key)
+	if version == 1 {
+		if m.Model, err = decodeFormat1Model(md, m.Config); err != nil {
+			return Meta{}, err
+		}
+	} else {
+		s, err := get(keyModel)
 		if err != nil {
 			return Meta{}, err
 		}
-		var vals []float32
-		if err := json.Unmarshal([]byte(s), &vals); err != nil {
-			return Meta{}, fmt.Errorf("decode %s metadata: %w", f.key, err)
+		if m.Model, err = decodeCard(s); err != nil {
+			return Meta{}, err
 		}
-		if len(vals) != 3 {
-			return Meta{}, fmt.Errorf("%s metadata has %d values, want 3", f.key, len(vals))
-		}
-		copy(f.dst[:], vals)
 	}
 
-	if s, err = get(keyEpoch); err != nil {
+	s, err := get(keyEpoch)
+	if err != nil {
 		return Meta{}, err
 	}
 	epoch, err := parseCount(keyEpoch, s, strconv.IntSize)
@@ -291,6 +265,33 @@ func decodeMeta(md map[string]string) (Meta, error) {
 		m.State = json.RawMessage(s)
 	}
 	return m, nil
+}
+
+// decodeFormat1Model reads format 1's classes, mean and std entries (three
+// values each) and derives the model card from them and the config.
+func decodeFormat1Model(md map[string]string, config string) (ModelCard, error) {
+	s, ok := md[keyClasses]
+	if !ok {
+		return ModelCard{}, fmt.Errorf("missing %q metadata", keyClasses)
+	}
+	var classes []string
+	if err := json.Unmarshal([]byte(s), &classes); err != nil {
+		return ModelCard{}, fmt.Errorf("decode classes metadata: %w", err)
+	}
+	var stats [2][]float32
+	for i, key := range []string{keyMean, keyStd} {
+		s, ok := md[key]
+		if !ok {
+			return ModelCard{}, fmt.Errorf("missing %q metadata", key)
+		}
+		if err := json.Unmarshal([]byte(s), &stats[i]); err != nil {
+			return ModelCard{}, fmt.Errorf("decode %s metadata: %w", key, err)
+		}
+		if len(stats[i]) != 3 {
+			return ModelCard{}, fmt.Errorf("%s metadata has %d values, want 3", key, len(stats[i]))
+		}
+	}
+	return cardFromFormat1(config, classes, stats[0], stats[1])
 }
 
 // parseCount parses a non-negative decimal integer of the given bit size.

@@ -1,17 +1,21 @@
 // Package classifier is a trained lepton model ready to use: the network's
-// spec and parameters, the input normalization learnt from the training
-// split, and the class names. It converts to and from checkpoints and runs
+// spec and parameters, the images it takes (geometry, normalization learnt
+// from the training split), its class names and the data set it was
+// trained on. It converts to and from checkpoints — through the
+// checkpoint's model description, never the training config — and runs
 // batched inference for evaluation, validation and prediction.
 package classifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
-	"github.com/lepton-cli/lepton/internal/config"
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/imaging"
 	"github.com/lepton-cli/lepton/internal/metrics"
 	"github.com/lepton-cli/lepton/internal/model"
 )
@@ -19,20 +23,72 @@ import (
 // InferenceBatch is the largest batch of one forward pass at inference.
 const InferenceBatch = 500
 
+// optimPrefix starts the names of the optimizer-state tensors that last
+// checkpoints hold besides the model's (see train.Snapshot).
+const optimPrefix = "optim."
+
 // Model is a trained classifier.
 type Model struct {
-	Config  *config.Config
-	Spec    model.Spec
-	Params  *model.Params
-	Stats   data.Stats
+	// Spec is the network. Loaded from a checkpoint, it holds what
+	// inference needs (no dropout; Init and BNMomentum are defaults); a
+	// training run sets its config's spec.
+	Spec   model.Spec
+	Params *model.Params
+	// Geometry is the shape of the images the network takes
+	// (Geometry.Size() == Spec.Input), in planar CHW order.
+	Geometry data.Geometry
+	// Stats is the per-channel input normalization.
+	Stats data.Stats
+	// Classes are the class names, indexed by output.
 	Classes []string
+	// Data names the data set the model was trained on.
+	Data checkpoint.DataSource
+	// TrainConfig is the resolved YAML config of the training run, stored
+	// in checkpoints for resume and provenance; nothing here reads it.
+	TrainConfig string
 
 	nets *model.Cache // inference graphs per batch size
 }
 
-// New wraps parameters into a classifier.
-func New(cfg *config.Config, p *model.Params, stats data.Stats, classes []string) *Model {
-	return &Model{Config: cfg, Spec: cfg.Model.Spec(), Params: p, Stats: stats, Classes: classes}
+// New wraps parameters into a classifier of images of geometry g, checking
+// that the spec, the geometry, the normalization and the class names agree.
+func New(spec model.Spec, p *model.Params, g data.Geometry, stats data.Stats, classes []string) (*Model, error) {
+	m := &Model{Spec: spec, Params: p, Geometry: g, Stats: stats, Classes: classes}
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// check reports a model whose parts disagree.
+func (m *Model) check() error {
+	if err := m.Geometry.Validate(); err != nil {
+		return fmt.Errorf("model input: %w", err)
+	}
+	if m.Spec.Input != m.Geometry.Size() {
+		return fmt.Errorf("model input is %d values, its %s images have %d", m.Spec.Input, m.Geometry, m.Geometry.Size())
+	}
+	if len(m.Stats.Mean) != m.Geometry.Channels || len(m.Stats.Std) != m.Geometry.Channels {
+		return fmt.Errorf("normalization of %d channels for %s images", len(m.Stats.Mean), m.Geometry)
+	}
+	if len(m.Classes) != m.Spec.Classes {
+		return fmt.Errorf("%d class names for a model of %d classes", len(m.Classes), m.Spec.Classes)
+	}
+	if len(m.Params.Layers) == 0 || m.Params.Layers[0].In != m.Spec.Input || m.Params.Layers[len(m.Params.Layers)-1].Out != m.Spec.Classes {
+		return errors.New("parameters do not fit the model spec")
+	}
+	return nil
+}
+
+// ImageShape returns the shape input images are converted to for this
+// model: its geometry, fitted the way its training data was (see
+// imaging.Shape).
+func (m *Model) ImageShape() imaging.Shape {
+	fit := imaging.Stretch
+	if f, err := imaging.ParseFit(m.Data.Resize); err == nil {
+		fit = f
+	}
+	return imaging.Shape{Width: m.Geometry.Width, Height: m.Geometry.Height, Channels: m.Geometry.Channels, Fit: fit}
 }
 
 // Load reads a checkpoint file and rebuilds the classifier it holds.
@@ -48,24 +104,35 @@ func Load(path string) (*Model, *checkpoint.Checkpoint, error) {
 	return m, ck, nil
 }
 
-// FromCheckpoint rebuilds the classifier held by a loaded checkpoint. Its
-// errors (an invalid stored config, tensors that do not fit the model)
-// match checkpoint.ErrUnusable.
+// FromCheckpoint rebuilds the classifier held by a loaded checkpoint from
+// its model description (checkpoint.ModelCard). Every tensor of the model
+// must be present with the shape the description gives, and every other
+// tensor must be optimizer state: a description that differs from the
+// tensors is an error naming the tensor and both shapes. Its errors match
+// checkpoint.ErrUnusable.
 func FromCheckpoint(ck *checkpoint.Checkpoint) (*Model, error) {
 	m, err := fromCheckpoint(ck)
 	return m, checkpoint.Unusable(err)
 }
 
 func fromCheckpoint(ck *checkpoint.Checkpoint) (*Model, error) {
-	cfg, err := config.Parse([]byte(ck.Meta.Config))
-	if err != nil {
-		return nil, fmt.Errorf("stored config: %w", err)
+	card := ck.Meta.Model
+	spec := model.Spec{
+		Input:      card.Input.Size(),
+		Hidden:     slices.Clone(card.Hidden),
+		Classes:    len(card.Classes),
+		Activation: card.Activation,
+		LeakySlope: card.LeakySlope,
+		Init:       "he", // not used by inference
+		BatchNorm:  card.BatchNorm,
+		BNEps:      card.BNEps,
 	}
-	spec := cfg.Model.Spec()
-	if len(ck.Meta.Classes) != spec.Classes {
-		return nil, fmt.Errorf("%d class names for a model of %d classes", len(ck.Meta.Classes), spec.Classes)
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("model description: %w", err)
 	}
+	used := map[string]bool{}
 	p, err := model.Import(spec, func(name string) ([]int, []float32, error) {
+		used[name] = true
 		t, err := ck.Tensor(name)
 		if err != nil {
 			return nil, nil, err
@@ -73,37 +140,63 @@ func fromCheckpoint(ck *checkpoint.Checkpoint) (*Model, error) {
 		return t.Shape, t.Data, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (model description: %s)", err, describe(card))
 	}
-	// Format 1 holds three normalization channels; a grey model's one is
-	// the first (its config records data.channels; before it, 0: RGB).
-	ch := len(ck.Meta.Mean)
-	if cfg.Data.Channels > 0 && cfg.Data.Channels < ch {
-		ch = cfg.Data.Channels
+	for _, t := range ck.Tensors {
+		if !used[t.Name] && !strings.HasPrefix(t.Name, optimPrefix) {
+			return nil, fmt.Errorf("tensor %s %v is not part of the described model (%s)", t.Name, t.Shape, describe(card))
+		}
 	}
-	m := New(cfg, p, data.Stats{Mean: slices.Clone(ck.Meta.Mean[:ch]), Std: slices.Clone(ck.Meta.Std[:ch])}, ck.Meta.Classes)
+	g := data.Geometry{Height: card.Input.Height, Width: card.Input.Width, Channels: card.Input.Channels}
+	stats := data.Stats{Mean: slices.Clone(card.Normalization.Mean), Std: slices.Clone(card.Normalization.Std)}
+	m, err := New(spec, p, g, stats, slices.Clone(card.Classes))
+	if err != nil {
+		return nil, fmt.Errorf("model description: %w", err)
+	}
+	m.Data = card.Data
+	m.TrainConfig = ck.Meta.Config
 	return m, nil
 }
 
-// Checkpoint returns a checkpoint of the model's weights with meta's other
-// fields kept; the caller may append more tensors (optimizer state).
+// describe summarizes a model description for messages.
+func describe(c checkpoint.ModelCard) string {
+	bn := ""
+	if c.BatchNorm {
+		bn = ", batch norm"
+	}
+	return fmt.Sprintf("%s input, hidden %v, %s%s, %d classes", c.Input, c.Hidden, c.Activation, bn, len(c.Classes))
+}
+
+// Card returns the model's description as checkpoints store it.
+func (m *Model) Card() checkpoint.ModelCard {
+	hidden := slices.Clone(m.Spec.Hidden)
+	if hidden == nil {
+		hidden = []int{}
+	}
+	return checkpoint.ModelCard{
+		Architecture:  checkpoint.Architecture,
+		Input:         checkpoint.Input{Height: m.Geometry.Height, Width: m.Geometry.Width, Channels: m.Geometry.Channels, Layout: checkpoint.LayoutCHW},
+		Normalization: checkpoint.Normalization{Mean: slices.Clone(m.Stats.Mean), Std: slices.Clone(m.Stats.Std)},
+		Hidden:        hidden,
+		Activation:    m.Spec.Activation,
+		LeakySlope:    m.Spec.LeakySlope,
+		BatchNorm:     m.Spec.BatchNorm,
+		BNEps:         m.Spec.Eps(),
+		Classes:       slices.Clone(m.Classes),
+		Data:          m.Data,
+	}
+}
+
+// Checkpoint returns a checkpoint of the model's weights and description
+// (and TrainConfig) with meta's other fields kept; the caller may append
+// more tensors (optimizer state).
 func (m *Model) Checkpoint(meta checkpoint.Meta) (*checkpoint.Checkpoint, error) {
-	y, err := m.Config.YAML()
-	if err != nil {
-		return nil, fmt.Errorf("encode config: %w", err)
+	if err := m.check(); err != nil {
+		return nil, err
 	}
 	meta.FormatVersion = checkpoint.FormatVersion
-	meta.Config = string(y)
-	meta.Classes = m.Classes
-	// Format 1 stores the normalization of three channels: a grey model's
-	// one channel is repeated (FromCheckpoint takes the first back).
-	ch := len(m.Stats.Mean)
-	if (ch != 1 && ch != len(meta.Mean)) || len(m.Stats.Std) != ch {
-		return nil, fmt.Errorf("checkpoint format %d stores the normalization of 1 or %d channels, the model has %d", checkpoint.FormatVersion, len(meta.Mean), ch)
-	}
-	for c := range meta.Mean {
-		meta.Mean[c], meta.Std[c] = m.Stats.Mean[c%ch], m.Stats.Std[c%ch]
-	}
+	meta.Config = m.TrainConfig
+	meta.Model = m.Card()
 	ck := &checkpoint.Checkpoint{Meta: meta}
 	for _, n := range m.Params.Export() {
 		ck.Tensors = append(ck.Tensors, checkpoint.Tensor{Name: n.Name, Shape: n.Shape, Data: n.Data})
@@ -167,8 +260,8 @@ func (m *Model) Evaluate(ctx context.Context, ds *data.Dataset, k int) (*Result,
 	if len(ds.Classes) > 0 && len(ds.Classes) != m.Spec.Classes {
 		return nil, fmt.Errorf("dataset has %d classes, the model %d", len(ds.Classes), m.Spec.Classes)
 	}
-	if size := ds.Geometry.Size(); ds.Len() > 0 && size != m.Spec.Input {
-		return nil, data.Invalid(fmt.Errorf("the data set's %s images have %d values, the model takes %d", ds.Geometry, size, m.Spec.Input))
+	if ds.Len() > 0 && ds.Geometry != m.Geometry {
+		return nil, data.Invalid(fmt.Errorf("the data set's images are %s, the model takes %s", ds.Geometry, m.Geometry))
 	}
 	acc := metrics.NewAccumulator(m.Classes, k)
 	res := &Result{Pred: make([]int, ds.Len())}

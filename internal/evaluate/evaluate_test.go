@@ -42,7 +42,7 @@ func exactModel(t *testing.T) *classifier.Model {
 	for c := 0; c < l.Out; c++ {
 		l.W[c*l.Out+c] = 1
 	}
-	return classifier.New(&cfg, p, data.Stats{Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}}, data.DefaultClasses())
+	return newCIFAR(t, cfg.Model.Spec(), p, data.Stats{Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}}, data.DefaultClasses())
 }
 
 func randomModel(t *testing.T) *classifier.Model {
@@ -54,7 +54,7 @@ func randomModel(t *testing.T) *classifier.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return classifier.New(&cfg, p, data.Stats{Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.25, 0.25, 0.25}}, data.DefaultClasses())
+	return newCIFAR(t, cfg.Model.Spec(), p, data.Stats{Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.25, 0.25, 0.25}}, data.DefaultClasses())
 }
 
 func save(t *testing.T, m *classifier.Model) string {
@@ -299,4 +299,14 @@ func TestRunBadFormat(t *testing.T) {
 	if !errors.As(err, &pe) && !strings.Contains(err.Error(), "none.safetensors") {
 		t.Errorf("missing checkpoint: %v", err)
 	}
+}
+
+// newCIFAR is classifier.New for 32x32 RGB images, failing t on error.
+func newCIFAR(t testing.TB, spec model.Spec, p *model.Params, stats data.Stats, classes []string) *classifier.Model {
+	t.Helper()
+	m, err := classifier.New(spec, p, data.CIFARGeometry, stats, classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

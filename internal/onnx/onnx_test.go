@@ -56,7 +56,7 @@ func testModelBN(t *testing.T, act string, hidden []int, seed uint64, bn bool) *
 		}
 	}
 	stats := data.Stats{Mean: []float32{0.4914, 0.4822, 0.4465}, Std: []float32{0.2470, 0.2435, 0.2616}}
-	return classifier.New(&cfg, p, stats, data.DefaultClasses())
+	return newCIFAR(t, cfg.Model.Spec(), p, stats, data.DefaultClasses())
 }
 
 // images returns n random images in CIFAR layout.
@@ -252,4 +252,14 @@ func TestBuildErrors(t *testing.T) {
 	if _, err := Build(m, Options{}); err == nil || !strings.Contains(err.Error(), `"swish"`) {
 		t.Errorf("err %v", err)
 	}
+}
+
+// newCIFAR is classifier.New for 32x32 RGB images, failing t on error.
+func newCIFAR(t testing.TB, spec model.Spec, p *model.Params, stats data.Stats, classes []string) *classifier.Model {
+	t.Helper()
+	m, err := classifier.New(spec, p, data.CIFARGeometry, stats, classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

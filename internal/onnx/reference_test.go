@@ -77,7 +77,6 @@ func TestAgainstPyTorch(t *testing.T) {
 	var wants []want
 	for i, tc := range tests {
 		m := testModelBN(t, tc.act, tc.hidden, uint64(20+i), tc.bn)
-		m.Config.Model.LeakySlope = 0.2
 		m.Spec.LeakySlope = 0.2
 		b, err := Marshal(m, Options{ProducerVersion: "test", Fold: tc.fold})
 		if err != nil {

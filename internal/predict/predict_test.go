@@ -50,7 +50,7 @@ func exactModel(t testing.TB) *classifier.Model {
 	for c := 0; c < l.Out; c++ {
 		l.W[c*l.Out+c] = 1 // input pixel c -> class c
 	}
-	return classifier.New(&cfg, p, data.Stats{Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}}, data.DefaultClasses())
+	return newCIFAR(t, cfg.Model.Spec(), p, data.Stats{Mean: []float32{0, 0, 0}, Std: []float32{1, 1, 1}}, data.DefaultClasses())
 }
 
 // randomModel is a small MLP with random weights.
@@ -64,7 +64,7 @@ func randomModel(t testing.TB) *classifier.Model {
 		t.Fatal(err)
 	}
 	stats := data.Stats{Mean: []float32{0.49, 0.48, 0.45}, Std: []float32{0.25, 0.24, 0.26}}
-	return classifier.New(&cfg, p, stats, data.DefaultClasses())
+	return newCIFAR(t, cfg.Model.Spec(), p, stats, data.DefaultClasses())
 }
 
 // cifarImage returns image seed in CIFAR layout: the first ten red pixels
@@ -365,7 +365,7 @@ func BenchmarkPredictPNG(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := classifier.New(&cfg, p, data.Stats{Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.25, 0.25, 0.25}}, data.DefaultClasses())
+	m := newCIFAR(b, cfg.Model.Spec(), p, data.Stats{Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.25, 0.25, 0.25}}, data.DefaultClasses())
 	defer m.Close()
 	b.ResetTimer()
 	for range b.N {
@@ -418,4 +418,14 @@ func TestNaNModelPrintsValidJSON(t *testing.T) {
 			t.Fatalf("read back %+v from %s", r, out.String())
 		}
 	}
+}
+
+// newCIFAR is classifier.New for 32x32 RGB images, failing t on error.
+func newCIFAR(t testing.TB, spec model.Spec, p *model.Params, stats data.Stats, classes []string) *classifier.Model {
+	t.Helper()
+	m, err := classifier.New(spec, p, data.CIFARGeometry, stats, classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
@@ -45,6 +46,18 @@ type resumed struct {
 	finished string
 	// stored is the checkpoint's config.
 	stored *config.Config
+}
+
+// adopt makes the resumed model train with cfg's network (its dropout,
+// batch-norm momentum, ...), which must be the one the checkpoint
+// describes; cfg is the fitted config.
+func (r *resumed) adopt(cfg *config.Config) error {
+	spec := cfg.Model.Spec()
+	if !slices.Equal(spec.Sizes(), r.model.Spec.Sizes()) || spec.BatchNorm != r.model.Spec.BatchNorm {
+		return fmt.Errorf("resume %s: %w: the config's network %v differs from the checkpoint's %v", r.ckPath, ErrIncompatible, spec.Sizes(), r.model.Spec.Sizes())
+	}
+	r.model.Spec = spec
+	return nil
 }
 
 // release unlocks the run directory, if a resume locked it.
@@ -105,13 +118,17 @@ func openResume(opts *Options) (*resumed, error) {
 	if r.model, err = classifier.FromCheckpoint(r.ck); err != nil {
 		return r, fmt.Errorf("checkpoint %s: %w", ckPath, err)
 	}
-	// Keys a run fills from its data may still be unset in opts.Config:
-	// refit checks them once the data is open.
-	if err := compatible(r.model.Config, opts.Config, ckPath, true); err != nil {
+	// The stored config (resume is what it is kept for) decides what may
+	// change. Keys a run fills from its data may still be unset in
+	// opts.Config: Train checks them once the data is open.
+	stored, err := config.Parse([]byte(r.ck.Meta.Config))
+	if err != nil {
+		return r, checkpoint.Unusable(fmt.Errorf("checkpoint %s: stored config: %w", ckPath, err))
+	}
+	if err := compatible(stored, opts.Config, ckPath, true); err != nil {
 		return r, err
 	}
-	r.stored = r.model.Config
-	r.model.Config = opts.Config
+	r.stored = stored
 	if r.pos, err = train.PositionOf(r.ck); err != nil {
 		return r, fmt.Errorf("checkpoint %s: %w", ckPath, err)
 	}

@@ -64,6 +64,9 @@ type splits struct {
 // ctx's error is returned.
 func Train(ctx context.Context, opts Options) (dir string, err error) {
 	opts = opts.withDefaults()
+	// config.yaml, the checkpoints and report.json record the data the
+	// run trains on by its absolute location (data.dir).
+	opts.DataDir = absPath(opts.DataDir)
 
 	// 0. Refuse a model that cannot fit before allocating anything (exit
 	// 2): now when the config gives its input and classes, else once they
@@ -100,7 +103,9 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 		if err := compatible(res.stored, cfg, res.ckPath, false); err != nil {
 			return res.dir, err
 		}
-		res.model.Config = cfg
+		if err := res.adopt(cfg); err != nil {
+			return res.dir, err
+		}
 	}
 
 	if !sized {
@@ -128,6 +133,9 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 		if m, err = newModel(cfg, sp); err != nil {
 			return dir, err
 		}
+	}
+	if err := describe(m, cfg, sp.src); err != nil {
+		return dir, err
 	}
 
 	// 5. The loop, restored to the checkpoint's state when resuming.
@@ -307,7 +315,38 @@ func newModel(cfg *config.Config, sp *splits) (*classifier.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return classifier.New(cfg, params, data.ComputeStats(sp.train), sp.classes), nil
+	return classifier.New(cfg.Model.Spec(), params, sp.train.Geometry, data.ComputeStats(sp.train), sp.classes)
+}
+
+// describe records in m what its checkpoints store besides the weights:
+// the data set it is trained on (src, at the fitted config's data.dir,
+// with what reopening its test split needs) and the run's config.
+func describe(m *classifier.Model, cfg *config.Config, src data.Source) error {
+	y, err := cfg.YAML()
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	m.TrainConfig = string(y)
+	d := checkpoint.DataSource{Dataset: src.Kind(), Location: cfg.Data.Dir, Resize: cfg.Data.Resize}
+	switch d.Dataset {
+	case data.KindCIFAR100:
+		d.Label = cfg.Data.Label
+	case data.KindFolder:
+		d.TestSplit, d.Seed = cfg.Data.TestSplit, cfg.Seed
+	}
+	m.Data = d
+	return nil
+}
+
+// absPath returns p as an absolute path when it can, else p.
+func absPath(p string) string {
+	if p == "" {
+		return p
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // announce says on stderr what is about to be trained.

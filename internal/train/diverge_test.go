@@ -48,7 +48,11 @@ func toyLoopN(t *testing.T, n int, sets ...string) *Loop {
 		t.Fatal(err)
 	}
 	tr, val := toyDataset(n, 1), toyDataset(20, 2)
-	l, err := NewLoop(cfg, classifier.New(cfg, p, data.ComputeStats(tr), tr.Classes), tr, val)
+	m, err := classifier.New(cfg.Model.Spec(), p, tr.Geometry, data.ComputeStats(tr), tr.Classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLoop(cfg, m, tr, val)
 	if err != nil {
 		t.Fatal(err)
 	}

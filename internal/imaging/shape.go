@@ -1,0 +1,59 @@
+package imaging
+
+import (
+	"fmt"
+	"image"
+	"os"
+	"syscall"
+)
+
+// Shape is the input of a model as images must be given to it: Width x
+// Height pixels in Channels planes (1: grey, 3: RGB), images of another
+// size fitted as Fit says. The data set loaders and predict convert with
+// the same Shape, so a model sees the same pixels in both.
+type Shape struct {
+	Width, Height, Channels int
+	Fit                     Fit // empty: Stretch
+}
+
+// CIFAR is the shape of CIFAR-10 models: 32x32 RGB, stretched.
+var CIFAR = Shape{Width: Width, Height: Height, Channels: 3, Fit: Stretch}
+
+// Size returns the number of bytes of one converted image.
+func (s Shape) Size() int { return s.Width * s.Height * s.Channels }
+
+// String renders the shape as HxWxC, e.g. "28x28x1", the data package's
+// notation for geometries.
+func (s Shape) String() string { return fmt.Sprintf("%dx%dx%d", s.Height, s.Width, s.Channels) }
+
+// Convert returns img converted to s in planar CHW order (see Planar):
+// resized with the Catmull-Rom resampler, fitted with s.Fit, grey and RGB
+// converted to s.Channels.
+func (s Shape) Convert(img image.Image) []byte {
+	fit := s.Fit
+	if fit == "" {
+		fit = Stretch
+	}
+	return Planar(img, s.Width, s.Height, s.Channels, fit)
+}
+
+// LoadFileAs opens path, decodes it with Decode and converts it to s.
+// Errors are those of LoadFile: one line naming the file, the cause
+// wrapped.
+func LoadFileAs(path string, maxPixels int, s Shape) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // *fs.PathError: "open <path>: <cause>"
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	} else if fi.IsDir() {
+		return nil, fmt.Errorf("%s: %w", path, syscall.EISDIR)
+	}
+	img, err := Decode(f, maxPixels)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s.Convert(img), nil
+}
