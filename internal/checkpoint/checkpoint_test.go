@@ -63,7 +63,7 @@ func TestRoundTrip(t *testing.T) {
 					c.Data = DataSource{Dataset: "folder", Location: "/données/\u2028<&>"}
 					return c
 				}(),
-				Epoch:   math.MaxInt32, Step: math.MaxInt64,
+				Epoch: math.MaxInt32, Step: math.MaxInt64,
 				State: json.RawMessage(`{ "x" : [1, 2.50, "\u00e9"] }`),
 			},
 		}},
@@ -197,10 +197,10 @@ func TestSafetensorsLayout(t *testing.T) {
 			`"batch_norm":false,"bn_eps":0.00001,` +
 			`"classes":["airplane","automobile","bird","cat","deer","dog","frog","horse","ship","truck"],` +
 			`"data":{"dataset":"folder","location":"/data/photos","resize":"crop","test_split":0.25,"seed":7}}`,
-		"metrics":        `{"train_loss":1.5,"val_acc":0.4321}`,
-		"state":          `{"rng":[1,2,3],"lr":0.01}`,
-		"config":         sampleCheckpoint().Meta.Config,
-		"data_sha256":    hex.EncodeToString(sum[:]),
+		"metrics":     `{"train_loss":1.5,"val_acc":0.4321}`,
+		"state":       `{"rng":[1,2,3],"lr":0.01}`,
+		"config":      sampleCheckpoint().Meta.Config,
+		"data_sha256": hex.EncodeToString(sum[:]),
 	}
 	for k, v := range wantMeta {
 		if md[k] != v {
