@@ -48,6 +48,8 @@ def gemm(node, a, b, c=None):
 OPS = {
     "Sub": lambda n, a, b: a - b,
     "Div": lambda n, a, b: a / b,
+    "Mul": lambda n, a, b: a * b,
+    "Add": lambda n, a, b: a + b,
     "Gemm": gemm,
     "Relu": lambda n, x: torch.relu(x),
     "LeakyRelu": lambda n, x: F.leaky_relu(x, negative_slope=attr(n, "alpha", 0.01)),

@@ -27,16 +27,23 @@ func newEvalCmd(s *streams, runF func(*evalOptions) error) *cobra.Command {
 	opts := &evalOptions{}
 	cmd := &cobra.Command{
 		Use:   "eval [--checkpoint FILE|RUN_DIR] [--images DIR]",
-		Short: "Measure a checkpoint on the CIFAR-10 test set or a folder of images",
-		Long: `Measure a checkpoint on the 10,000 CIFAR-10 test images: accuracy, top-k
-accuracy, per-class precision, recall, F1 and support, macro and weighted
-averages, and the confusion matrix (rows: true class, columns: predicted).
+		Short: "Measure a checkpoint on its data set's test set or a folder of images",
+		Long: `Measure a checkpoint on the test set of the data set it was trained on:
+accuracy, top-k accuracy, per-class precision, recall, F1 and support, macro
+and weighted averages, and the confusion matrix (rows: true class, columns:
+predicted).
+
+The checkpoint records its data set (kind and location); --data DIR reads
+the test set of that kind from DIR instead. A CIFAR-10 checkpoint whose
+recorded location does not exist (or that records none, format 1) uses
+LEPTON_DATA_DIR or the cache. A data set whose class names differ from the
+checkpoint's is refused (exit 3).
 
 --images DIR measures it on your own labelled images instead, laid out as
 DIR/<class name>/<image files>: each folder must be named after one of the
 checkpoint's classes (hidden folders are skipped), is searched recursively
-for .png, .jpg, .jpeg and .gif files, and its images are converted to 32x32
-like "lepton predict" does. An unknown folder name is an error.
+for image files, and its images are converted to the model's input size and
+channels like "lepton predict" does. An unknown folder name is an error.
 
 --plot FILE.png also draws the confusion matrix as a heatmap (PNG): class
 names on both axes, counts in the cells, shaded by the share of the row,
@@ -68,16 +75,21 @@ so a figure that cannot be written loses nothing else.
 				return err
 			}
 			defer m.Close()
+			dataDir := "" // the checkpoint's data set
+			if opts.Data != "" {
+				dataDir = data.ResolveDir(opts.Data, "", s.Getenv)
+			}
 			_, err = evaluate.Run(cmd.Context(), evaluate.Options{
-				Model:      m,
-				Checkpoint: path,
-				DataDir:    data.ResolveDir(opts.Data, "", s.Getenv),
-				Images:     opts.Images,
-				Plot:       opts.Plot,
-				Output:     opts.Output,
-				TopK:       opts.TopK,
-				Stdout:     s.Out,
-				Stderr:     s.Err,
+				Model:          m,
+				Checkpoint:     path,
+				DataDir:        dataDir,
+				DefaultDataDir: data.ResolveDir("", "", s.Getenv),
+				Images:         opts.Images,
+				Plot:           opts.Plot,
+				Output:         opts.Output,
+				TopK:           opts.TopK,
+				Stdout:         s.Out,
+				Stderr:         s.Err,
 			})
 			return err
 		},
@@ -85,7 +97,7 @@ so a figure that cannot be written loses nothing else.
 	f := cmd.Flags()
 	f.StringVar(&opts.Checkpoint, "checkpoint", "", checkpointUsage)
 	f.StringVar(&opts.Runs, "runs", "runs", "`dir` searched for the newest finished run")
-	f.StringVar(&opts.Data, "data", "", "CIFAR-10 data `dir` or cifar-10-binary.tar.gz")
+	f.StringVar(&opts.Data, "data", "", "test set location `dir` (default: the checkpoint's data set)")
 	f.StringVar(&opts.Output, "output", "text", "output `format`: text, json or csv")
 	f.IntVar(&opts.TopK, "top-k", 3, "k of the top-k accuracy (at least 1; more than the model has classes are capped)")
 	f.StringVar(&opts.Images, "images", "", "measure on `dir`/<class name>/<images> instead of the test set")

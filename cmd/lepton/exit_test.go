@@ -1,6 +1,7 @@
 package main
 
 import (
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/imaging"
 )
 
 // copyDir copies the regular files of src into a new temporary directory.
@@ -54,12 +56,50 @@ func TestExitCodesByKind(t *testing.T) {
 	if err := checkpoint.Save(badConfig, ck); err != nil {
 		t.Fatal(err)
 	}
+	// A digest-valid checkpoint whose model description states another
+	// input than its tensors have.
+	ck.Meta.Model.Input.Height = 16
+	lying := filepath.Join(tmp, "lying.safetensors")
+	if err := checkpoint.Save(lying, ck); err != nil {
+		t.Fatal(err)
+	}
 	onnxFile := filepath.Join(tmp, "model.onnx")
 	if r := runCLI(t, nil, "export", "--checkpoint", best, onnxFile); r.code != 0 {
 		t.Fatalf("export: exit %d: %s", r.code, r.err)
 	}
 	cfg := writeConfig(t, toyConfig)
 	missing := filepath.Join(tmp, "missing.safetensors")
+
+	// A run whose last checkpoint's stored config is invalid: only a
+	// resume reads that config.
+	badRun := t.TempDir()
+	for _, f := range []string{"config.yaml", "metrics.csv"} {
+		b, err := os.ReadFile(filepath.Join(runDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(badRun, f), b, 0o644)
+	}
+	last, err := checkpoint.Load(filepath.Join(runDir, "checkpoints", "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last.Meta.Config = "train:\n  epochs: -1\n"
+	if err := os.MkdirAll(filepath.Join(badRun, "checkpoints"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkpoint.Save(filepath.Join(badRun, "checkpoints", "last.safetensors"), last); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"eval", "--checkpoint", badConfig, "--data", dataDir},
+		{"predict", "--checkpoint", badConfig, pngFile(t, tmp)},
+		{"export", "--checkpoint", badConfig, filepath.Join(tmp, "b.onnx")},
+	} {
+		if r := runCLI(t, nil, args...); r.code != exitOK {
+			t.Errorf("%s of a checkpoint whose stored config is invalid: exit %d, %s (the config is not needed)", args[0], r.code, r.err)
+		}
+	}
 
 	tests := []struct {
 		name string
@@ -73,14 +113,18 @@ func TestExitCodesByKind(t *testing.T) {
 			code: exitCheckpoint, want: "missing.safetensors"},
 		{name: "export: missing checkpoint", args: []string{"export", "--checkpoint", missing, filepath.Join(tmp, "m.onnx")},
 			code: exitCheckpoint, want: "missing.safetensors"},
-		{name: "eval: invalid stored config", args: []string{"eval", "--checkpoint", badConfig, "--data", dataDir},
-			code: exitCheckpoint, want: "train.epochs"},
-		{name: "predict: invalid stored config", args: []string{"predict", "--checkpoint", badConfig, "x.png"},
-			code: exitCheckpoint, want: "train.epochs"},
+		{name: "eval: description differs from the tensors", args: []string{"eval", "--checkpoint", lying, "--data", dataDir},
+			code: exitCheckpoint, want: "tensor layers.0.weight has shape [32 3072], the model needs [32 1536]"},
+		{name: "predict: description differs from the tensors", args: []string{"predict", "--checkpoint", lying, "x.png"},
+			code: exitCheckpoint, want: "tensor layers.0.weight has shape [32 3072], the model needs [32 1536]"},
+		{name: "export: description differs from the tensors", args: []string{"export", "--checkpoint", lying, filepath.Join(tmp, "l.onnx")},
+			code: exitCheckpoint, want: "tensor layers.0.weight has shape [32 3072], the model needs [32 1536]"},
 		{name: "eval: ONNX file as checkpoint", args: []string{"eval", "--checkpoint", onnxFile, "--data", dataDir},
 			code: exitCheckpoint, want: "model.onnx is an ONNX model, not a lepton checkpoint"},
 		{name: "predict: ONNX file as checkpoint", args: []string{"predict", "--checkpoint", onnxFile, "x.png"},
 			code: exitCheckpoint, want: "is an ONNX model"},
+		{name: "train: resume from a checkpoint whose stored config is invalid", args: []string{"train", "--resume", badRun, "--data", dataDir, "--quiet"},
+			code: exitCheckpoint, want: "stored config"},
 		{name: "train: resume with another model", args: []string{"train", "--resume", runDir, "--set", "model.hidden=[8]", "--data", dataDir, "--quiet"},
 			code: exitCheckpoint, want: "model.hidden"},
 		{name: "unknown command", args: []string{"trian", "--config", cfg},
@@ -123,4 +167,19 @@ func TestExitCodesByKind(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pngFile writes a 32x32 PNG into dir and returns its path.
+func pngFile(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "img.png")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, imaging.FromCIFAR(make([]byte, imaging.Size))); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

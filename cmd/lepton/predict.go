@@ -26,12 +26,14 @@ func newPredictCmd(s *streams, runF func(*predictOptions) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "predict [--checkpoint FILE] IMAGE|DIR...",
 		Short: "Classify image files",
-		Long: `Classify PNG, JPEG or GIF images of any size: each is converted to RGB,
-resized to 32x32 and normalized like the training data. One line per image
-with its top-k classes; "-" reads one image from stdin.
+		Long: `Classify PNG, JPEG, GIF, BMP or WebP images of any size: each is converted
+to the model's input as its checkpoint describes it — resized to its size
+with the resampler of the folder data sets (fitted as its training data
+was: stretch, crop or pad), turned grey or RGB to match its channels — and
+normalized like the training data. One line per image with its top-k
+classes; "-" reads one image from stdin. No training config is needed.
 
-A directory is searched recursively for .png, .jpg, .jpeg and .gif files
-(any case), classified in sorted path order. --files-from FILE reads more
+A directory is searched recursively for image files (by extension, any case), classified in sorted path order. --files-from FILE reads more
 paths (files or directories), one a line, from FILE or, with "-", from
 stdin. Images are decoded in parallel (--workers, default: all cores) and
 classified in batches; the output keeps the input order.

@@ -1,5 +1,6 @@
-// Package evaluate measures a checkpoint on the CIFAR-10 test set or on a
-// folder of labelled images: the logic behind "lepton eval".
+// Package evaluate measures a checkpoint on the test set of the data set
+// it was trained on (or of another location of that kind), or on a folder
+// of labelled images: the logic behind "lepton eval".
 package evaluate
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/imaging"
 	"github.com/lepton-cli/lepton/internal/metrics"
 	"github.com/lepton-cli/lepton/internal/plot"
 	"github.com/lepton-cli/lepton/internal/predict"
@@ -28,7 +30,14 @@ type Options struct {
 	// Checkpoint.
 	Model      *classifier.Model
 	Checkpoint string
-	DataDir    string // CIFAR-10 data, for the test set
+	// DataDir, when set, is the location of the test set (--data), a data
+	// set of the checkpoint's kind; empty means the checkpoint's own data
+	// set (see TestSet).
+	DataDir string
+	// DefaultDataDir is where a CIFAR-10 test set is looked for when
+	// neither DataDir nor the checkpoint names an existing location
+	// (LEPTON_DATA_DIR, the cache).
+	DefaultDataDir string
 	// Images, when set, is a folder laid out Images/<class name>/<image
 	// files> that replaces the test set; see LoadImageFolder.
 	Images  string
@@ -37,11 +46,11 @@ type Options struct {
 	Plot    string // when set, the confusion matrix heatmap is written there (PNG)
 	Workers int    // image decoding goroutines for Images (default GOMAXPROCS)
 	Stdout  io.Writer
-	Stderr  io.Writer // unreadable images and the written plot are reported here
+	Stderr  io.Writer // the data used, unreadable images and the written plot are reported here
 }
 
-// Run evaluates opts.Checkpoint on the test set (or opts.Images) and
-// writes the report to Stdout.
+// Run evaluates the model on its test set (or opts.Images) and writes the
+// report to Stdout.
 func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 	write, err := writer(opts.Output)
 	if err != nil {
@@ -60,9 +69,9 @@ func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 	}
 	var ds *data.Dataset
 	if opts.Images != "" {
-		ds, err = LoadImageFolder(ctx, opts.Images, m.Classes, opts.Workers, stderr)
+		ds, err = LoadImageFolder(ctx, opts.Images, m.Classes, m.ImageShape(), opts.Workers, stderr)
 	} else {
-		ds, err = data.LoadTest(opts.DataDir)
+		ds, err = TestSet(m, opts.DataDir, opts.DefaultDataDir, stderr)
 	}
 	if err != nil {
 		return nil, err
@@ -84,18 +93,80 @@ func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 	return &res.Report, nil
 }
 
+// TestSet loads the test set m is to be measured on: that of the data set
+// m was trained on (its kind, from the checkpoint's description), read from
+// dir when set, else from the location the checkpoint records, else — for
+// CIFAR-10, whose usual place lepton knows, when the recorded location
+// does not exist or none was recorded (format 1) — from fallback. Once the
+// test set is loaded it says on stderr which data it chose (not when dir
+// was given). A data set whose class names differ from
+// the model's is refused (data.ErrInvalid), naming both lists.
+func TestSet(m *classifier.Model, dir, fallback string, stderr io.Writer) (*data.Dataset, error) {
+	kind := m.Data.Dataset
+	if kind == "" {
+		kind = "cifar10"
+	}
+	loc, why := dir, "--data"
+	if loc == "" {
+		loc, why = m.Data.Location, "the checkpoint's data set"
+		if kind == "cifar10" && !exists(loc) && fallback != "" {
+			why = "the default data location"
+			if loc != "" {
+				why += "; the checkpoint's " + loc + " does not exist"
+			}
+			loc = fallback
+		}
+	}
+	if loc == "" {
+		return nil, fmt.Errorf("the checkpoint records no location of its %s data set: give --data DIR or --images DIR", kind)
+	}
+	if kind != "cifar10" {
+		return nil, data.Invalid(fmt.Errorf("the checkpoint's data set is %s at %s: this lepton reads only CIFAR-10 test sets, measure it with --images DIR", kind, loc))
+	}
+	ds, err := data.LoadTest(loc)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(ds.Classes, m.Classes) {
+		return nil, data.Invalid(fmt.Errorf("the %s data set at %s has classes %s, the checkpoint %s: not the data the model was trained on (give --data or --images)",
+			kind, loc, brief(ds.Classes), brief(m.Classes)))
+	}
+	if dir == "" { // lepton chose the data: say which
+		fmt.Fprintf(stderr, "lepton: evaluating on the test set of %s %s (%s)\n", kind, loc, why)
+	}
+	return ds, nil
+}
+
+// brief renders a class list for messages: all names when there are few,
+// else the first ones and the count.
+func brief(classes []string) string {
+	const show = 5
+	if len(classes) <= show+1 {
+		return "[" + strings.Join(classes, " ") + "]"
+	}
+	return fmt.Sprintf("[%s ... (%d classes)]", strings.Join(classes[:show], " "), len(classes))
+}
+
+func exists(path string) bool {
+	if path == "" {
+		return false
+	}
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // LoadImageFolder reads a labelled image folder laid out
 // dir/<class name>/<image files>: every sub-folder must be named after one
 // of classes (hidden ones, starting with ".", are skipped) and is searched
-// recursively for .png, .jpg, .jpeg and .gif files, which are decoded in
-// parallel and converted to 32x32 like "lepton predict" does. The dataset's
+// recursively for image files, which are decoded in parallel and
+// converted to shape like "lepton predict" does. The dataset's
 // labels are the class indexes in classes. Class folders may be missing or
 // empty. Symbolic links to folders are followed (class folders may be
 // links), and links back into dir or into a folder already walked are
 // skipped as loops. An unknown folder, an image directly in dir or any
 // unreadable image is an error (each unreadable image is also reported on
 // stderr).
-func LoadImageFolder(ctx context.Context, dir string, classes []string, workers int, stderr io.Writer) (*data.Dataset, error) {
+func LoadImageFolder(ctx context.Context, dir string, classes []string, shape imaging.Shape, workers int, stderr io.Writer) (*data.Dataset, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, data.Invalid(fmt.Errorf("--images: %w", err))
@@ -136,10 +207,10 @@ func LoadImageFolder(ctx context.Context, dir string, classes []string, workers 
 	if len(paths) == 0 {
 		return nil, data.Invalid(fmt.Errorf("--images: no image files (%s) under %s/<class name>/", strings.Join(predict.ImageExtensions(), " "), dir))
 	}
-	g := data.CIFARGeometry // what predict.DecodeFiles gives
+	g := data.Geometry{Height: shape.Height, Width: shape.Width, Channels: shape.Channels}
 	ds := &data.Dataset{Geometry: g, Images: make([]byte, len(paths)*g.Size()), Labels: labels, Classes: slices.Clone(classes)}
 	failed := 0
-	err = predict.DecodeFiles(ctx, paths, workers, func(i int, img []byte, err error) error {
+	err = predict.DecodeFiles(ctx, paths, shape, workers, func(i int, img []byte, err error) error {
 		if err != nil {
 			failed++
 			fmt.Fprintf(stderr, "lepton: %v\n", err)

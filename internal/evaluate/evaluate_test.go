@@ -141,7 +141,7 @@ func folder(t *testing.T, classes []int, n int) (string, *data.Dataset) {
 func TestLoadImageFolder(t *testing.T) {
 	dir, want := folder(t, []int{1, 3, 8}, 5) // automobile, cat, ship
 	var stderr bytes.Buffer
-	ds, err := LoadImageFolder(context.Background(), dir, data.DefaultClasses(), 3, &stderr)
+	ds, err := LoadImageFolder(context.Background(), dir, data.DefaultClasses(), imaging.CIFAR, 3, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestLoadImageFolderErrors(t *testing.T) {
 		{"no images", func(t *testing.T, dir string) {
 			os.MkdirAll(filepath.Join(dir, "cat"), 0o755)
 			os.WriteFile(filepath.Join(dir, "cat", "notes.txt"), nil, 0o644)
-		}, "no image files (.png .jpg .jpeg .gif) under DIR/<class name>/"},
+		}, "no image files (.png .jpg .jpeg .gif .bmp .webp) under DIR/<class name>/"},
 		{"unreadable image", func(t *testing.T, dir string) {
 			writePNG(t, filepath.Join(dir, "cat", "a.png"), labelled(3, 0))
 			os.WriteFile(filepath.Join(dir, "dog", "b.png"), []byte("junk"), 0o644)
@@ -183,7 +183,7 @@ func TestLoadImageFolderErrors(t *testing.T) {
 			os.MkdirAll(filepath.Join(dir, "dog"), 0o755)
 			tc.setup(t, dir)
 			var stderr bytes.Buffer
-			_, err := LoadImageFolder(context.Background(), dir, data.DefaultClasses(), 2, &stderr)
+			_, err := LoadImageFolder(context.Background(), dir, data.DefaultClasses(), imaging.CIFAR, 2, &stderr)
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/imaging"
 )
 
 // TestLoadImageFolderSymlinks is the reproduction of issue 10: eval
@@ -48,7 +49,7 @@ func TestLoadImageFolderSymlinks(t *testing.T) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				ds, err = LoadImageFolder(context.Background(), root, data.DefaultClasses(), 2, &stderr)
+				ds, err = LoadImageFolder(context.Background(), root, data.DefaultClasses(), imaging.CIFAR, 2, &stderr)
 			}()
 			select {
 			case <-done:

@@ -266,3 +266,64 @@ func FuzzResample(f *testing.F) {
 		}
 	})
 }
+
+// TestPlanarBoundedMemory converts in-memory images of the bomb shapes to
+// a 28x28 grey and a 24x16 RGB input (what predict does for models of
+// other geometries), with every fit: memory stays small and the
+// half-black edge is kept.
+func TestPlanarBoundedMemory(t *testing.T) {
+	for _, b := range bombs {
+		m := image.NewGray(image.Rect(0, 0, b.w, b.h))
+		tall := b.h > b.w
+		for y := 0; y < b.h; y++ {
+			for x := 0; x < b.w; x++ {
+				if tall && y >= b.h/2 || !tall && x >= b.w/2 {
+					m.Pix[y*m.Stride+x] = 255
+				}
+			}
+		}
+		for _, s := range []Shape{{Width: 28, Height: 28, Channels: 1, Fit: Stretch}, {Width: 24, Height: 16, Channels: 3, Fit: Stretch}, {Width: 28, Height: 28, Channels: 1, Fit: Pad}, {Width: 28, Height: 28, Channels: 1, Fit: Crop}} {
+			t.Run(itoa(b.w)+"x"+itoa(b.h)+" to "+s.String()+" "+string(s.Fit), func(t *testing.T) {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				out := s.Convert(m)
+				runtime.ReadMemStats(&after)
+				if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+					t.Errorf("Convert of %dx%d to %s allocated %d bytes, want < 8 MiB", b.w, b.h, s, alloc)
+				}
+				if len(out) != s.Size() {
+					t.Fatalf("%d bytes, want %d", len(out), s.Size())
+				}
+				if s.Fit != Stretch {
+					return // the edge moves with the fit
+				}
+				for y := 0; y < s.Height; y++ {
+					for x := 0; x < s.Width; x++ {
+						pos, n := x, s.Width
+						if tall {
+							pos, n = y, s.Height
+						}
+						v := out[y*s.Width+x]
+						if pos < n/2-2 && v != 0 || pos >= n/2+2 && v != 255 {
+							t.Fatalf("(%d,%d) = %d, want the half-black edge kept", x, y, v)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestLoadFileAsRefusesBombs: the bomb files are refused from their
+// header by LoadFileAs too (predict's loader for any model geometry).
+func TestLoadFileAsRefusesBombs(t *testing.T) {
+	for _, b := range bombs {
+		path := filepath.Join("testdata", b.file)
+		_, err := LoadFileAs(path, 0, Shape{Width: 28, Height: 28, Channels: 1})
+		var tl *TooLargeError
+		if !errors.As(err, &tl) || !strings.HasPrefix(err.Error(), path+": image is") {
+			t.Errorf("%s: LoadFileAs error %v, want a *TooLargeError naming the file", b.file, err)
+		}
+	}
+}

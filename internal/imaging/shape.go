@@ -3,8 +3,8 @@ package imaging
 import (
 	"fmt"
 	"image"
-	"os"
-	"syscall"
+
+	"github.com/lepton-cli/lepton/internal/regularfile"
 )
 
 // Shape is the input of a model as images must be given to it: Width x
@@ -37,23 +37,20 @@ func (s Shape) Convert(img image.Image) []byte {
 	return Planar(img, s.Width, s.Height, s.Channels, fit)
 }
 
-// LoadFileAs opens path, decodes it with Decode and converts it to s.
-// Errors are those of LoadFile: one line naming the file, the cause
-// wrapped.
+// LoadFileAs opens path, decodes it with Decode and converts it to s,
+// holding the image's share of the decoding budget until it is converted.
+// Only regular files are read, and errors are those of LoadFile: one line
+// naming the file, the cause wrapped.
 func LoadFileAs(path string, maxPixels int, s Shape) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := regularfile.Open(path)
 	if err != nil {
 		return nil, err // *fs.PathError: "open <path>: <cause>"
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	} else if fi.IsDir() {
-		return nil, fmt.Errorf("%s: %w", path, syscall.EISDIR)
-	}
-	img, err := Decode(f, maxPixels)
+	img, release, err := decode(f, maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	defer release()
 	return s.Convert(img), nil
 }

@@ -3,21 +3,30 @@
 //
 // The exported graph (ONNX IR version 8, opset 13) is:
 //
-//	pixels [N,3072] -> Sub(mean) -> Div(std) -> Gemm -> act -> ... -> Gemm -> logits [N,C]
-//	logits -> Softmax(axis=1) -> probabilities [N,C]
+//	pixels [N,C*H*W] -> Sub(mean) -> Div(std) -> Gemm -> act -> ... -> Gemm -> logits [N,K]
+//	logits -> Softmax(axis=1) -> probabilities [N,K]
 //
-// Input "pixels" holds raw pixel values scaled to [0,1] (byte/255) in the
-// CIFAR-10 planar order: 1024 red values (32 rows of 32, row-major), then
-// 1024 green, then 1024 blue. The Sub and Div nodes apply lepton's
-// per-channel normalization ((x-mean)/std, constants of 3072 values
-// broadcast over the batch), so the logits match lepton's to float32
+// Input "pixels" holds raw pixel values scaled to [0,1] (byte/255) of an
+// image of the model's geometry (from its description: H x W pixels, C = 1
+// grey or 3 RGB channels) in planar CHW order: the C channel planes one
+// after the other (R, G, B), each H rows of W values. For CIFAR-10 that is
+// [N,3072]: 1024 red, 1024 green, 1024 blue. The Sub and Div nodes apply
+// lepton's per-channel normalization ((x-mean)/std, constants of C*H*W
+// values broadcast over the batch), so the logits match lepton's to float32
 // rounding; Options.Fold folds it into the first layer instead
-// (W' = W/std, b' = b - W·(mean/std) per input channel). Gemm weights are
+// (W' = W/std, b' = b - W·(mean/std) per input channel).
+// A hidden layer's batch normalization (running statistics) follows its
+// Gemm as Sub, Div, Mul and Add nodes computing what lepton computes, in
+// the same order; Options.Fold folds it into the Gemm instead. Gemm weights are
 // stored as [out,in] (the PyTorch layout, transB=1) under lepton's names
 // (layers.<i>.weight, layers.<i>.bias). Hidden activations are Relu, Tanh,
 // Sigmoid or LeakyRelu(alpha). The graph outputs "probabilities" (Softmax,
-// the last node) and also "logits". The class names, in output order, are
-// in the model's metadata_props under "classes" (a JSON array).
+// the last node) and also "logits". The model's metadata_props hold
+// "classes" (the class names in output order, a JSON array),
+// "input_shape" ([C,H,W], JSON), "input_layout" (in words),
+// "normalization" ({"mean":[...],"std":[...]}) and "lepton_model" (the
+// checkpoint's whole model description, JSON); the doc strings state the
+// layout too.
 package onnx
 
 import (
@@ -54,9 +63,10 @@ type Options struct {
 	// Source names the checkpoint, recorded in the model's doc string.
 	Source string
 	// Fold folds the input normalization into the first layer's weights
-	// and bias instead of the Sub and Div nodes: two nodes fewer, but the
-	// float32 rounding of the folded weights moves the logits by up to
-	// ~1e-4 (the nodes reproduce lepton's logits to float32 rounding).
+	// and bias instead of the Sub and Div nodes, and each batch
+	// normalization into its layer's Gemm: fewer nodes, but the float32
+	// rounding of the folded weights moves the logits by up to ~1e-4 (the
+	// nodes reproduce lepton's logits to float32 rounding).
 	Fold bool
 }
 
@@ -91,9 +101,9 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("model has no layers")
 	}
-	channels := m.Stats.Channels()
-	if layers[0].In != spec.Input || spec.Input%channels != 0 {
-		return nil, fmt.Errorf("model input is %d values, want %d in %d channel planes", layers[0].In, spec.Input, channels)
+	channels := m.Geometry.Channels
+	if layers[0].In != spec.Input || spec.Input != m.Geometry.Size() || m.Stats.Channels() != channels {
+		return nil, fmt.Errorf("model input is %d values, want %d: %s images, normalized in %d channels", layers[0].In, spec.Input, m.Geometry, m.Stats.Channels())
 	}
 	if len(m.Classes) != layers[len(layers)-1].Out {
 		return nil, fmt.Errorf("%d class names for %d outputs", len(m.Classes), layers[len(layers)-1].Out)
@@ -137,6 +147,9 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 			Attribute: []*onnx.AttributeProto{intAttr("transB", 1)},
 		})
 		x = out
+		if l.BN != nil && !opts.Fold {
+			x = batchNormNodes(g, m, i, x)
+		}
 		if i < len(layers)-1 {
 			a := fmt.Sprintf("act.%d", i)
 			n := &onnx.NodeProto{Name: a, OpType: act.op, Input: []string{x}, Output: []string{a}}
@@ -152,8 +165,9 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 		Attribute: []*onnx.AttributeProto{intAttr("axis", 1)},
 	})
 	classes := int64(len(m.Classes))
-	g.Input = []*onnx.ValueInfoProto{valueInfo(Input, int64(spec.Input),
-		"raw pixels scaled to [0,1] (byte/255), CIFAR-10 planar order: 1024 red (row-major 32x32), 1024 green, 1024 blue")}
+	geo := m.Geometry
+	layout := layoutText(geo.Height, geo.Width, geo.Channels)
+	g.Input = []*onnx.ValueInfoProto{valueInfo(Input, int64(spec.Input), "raw pixels scaled to [0,1] (byte/255), "+layout)}
 	g.Output = []*onnx.ValueInfoProto{
 		valueInfo(Probabilities, classes, "softmax of the logits; classes in the order of metadata_props[\"classes\"]"),
 		valueInfo(Logits, classes, "raw class scores"),
@@ -171,8 +185,16 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 	if opts.Fold {
 		norm = "the normalization is folded into the first layer"
 	}
-	doc := "lepton MLP classifier for 32x32 RGB images. Input: " + Input + " [N,3072], raw pixels /255 in planar RGB order, " +
-		norm + ". Outputs: " + Probabilities + " and " + Logits + " [N,classes]."
+	shapeJSON, err := json.Marshal([]int{geo.Channels, geo.Height, geo.Width})
+	if err != nil {
+		return nil, fmt.Errorf("encode input shape: %w", err)
+	}
+	cardJSON, err := json.Marshal(m.Card())
+	if err != nil {
+		return nil, fmt.Errorf("encode model description: %w", err)
+	}
+	doc := fmt.Sprintf("lepton MLP classifier for %dx%d %s images, %d classes. Input: %s [N,%d], raw pixels /255, %s; %s. Outputs: %s and %s [N,%d], classes in the order of metadata_props[\"classes\"].",
+		geo.Width, geo.Height, colour(geo.Channels), len(m.Classes), Input, spec.Input, layout, norm, Probabilities, Logits, len(m.Classes))
 	if opts.Source != "" {
 		doc += " Exported from " + opts.Source + "."
 	}
@@ -185,10 +207,43 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 		Graph:           g,
 		MetadataProps: []*onnx.StringStringEntryProto{
 			{Key: "classes", Value: string(classesJSON)},
-			{Key: "input_layout", Value: "pixels/255, planar CHW: R[32x32], G[32x32], B[32x32]"},
+			{Key: "input_shape", Value: string(shapeJSON)},
+			{Key: "input_layout", Value: "pixels/255, " + layout},
 			{Key: "normalization", Value: string(statsJSON)},
+			{Key: "lepton_model", Value: string(cardJSON)},
 		},
 	}, nil
+}
+
+// batchNormNodes appends hidden layer i's batch normalization (inference:
+// running statistics) after its Gemm output x, computed as lepton computes
+// it, in float32 and in the same order: Sub(running_mean) ->
+// Div(sqrt(running_var + eps)) -> Mul(gamma) -> Add(beta). It returns the
+// output's name.
+func batchNormNodes(g *onnx.GraphProto, m *classifier.Model, i int, x string) string {
+	bn := m.Params.Layers[i].BN
+	eps := float32(m.Spec.Eps())
+	std := make([]float32, len(bn.RunningVar))
+	for j, v := range bn.RunningVar {
+		std[j] = float32(math.Sqrt(float64(v + eps))) // float32 add, correctly rounded sqrt
+	}
+	n := int64(len(std))
+	p := fmt.Sprintf("layers.%d.bn", i)
+	g.Initializer = append(g.Initializer,
+		initializer(p+".running_mean", []int64{n}, bn.RunningMean),
+		initializer(p+".std", []int64{n}, std),
+		initializer(p+".weight", []int64{n}, bn.Gamma),
+		initializer(p+".bias", []int64{n}, bn.Beta))
+	for _, step := range []struct{ op, arg, out string }{
+		{"Sub", p + ".running_mean", p + ".centered"},
+		{"Div", p + ".std", p + ".normalized"},
+		{"Mul", p + ".weight", p + ".scaled"},
+		{"Add", p + ".bias", p + ".out"},
+	} {
+		g.Node = append(g.Node, &onnx.NodeProto{Name: step.out, OpType: step.op, Input: []string{x, step.arg}, Output: []string{step.out}})
+		x = step.out
+	}
+	return x
 }
 
 // layerWeights returns layer i's weights in [out,in] order and its bias;
@@ -196,13 +251,14 @@ func Build(m *classifier.Model, opts Options) (*onnx.ModelProto, error) {
 // W'[o][j] = W[o][j]/std[c(j)] and b'[o] = b[o] - sum_j W[o][j]*mean[c(j)]/std[c(j)],
 // where c(j) is input j's channel. The sums are done in float64.
 //
-// A hidden layer's batch normalization (inference: running statistics) is
-// always folded into its Gemm: with s = gamma/sqrt(running_var+eps),
-// W'[o] = W[o]*s[o] and b'[o] = (b[o]-running_mean[o])*s[o] + beta[o].
+// With fold, a hidden layer's batch normalization (inference: running
+// statistics) is folded into its Gemm too: with s = gamma/sqrt(running_var+eps),
+// W'[o] = W[o]*s[o] and b'[o] = (b[o]-running_mean[o])*s[o] + beta[o];
+// without, batchNormNodes computes it after the Gemm.
 func layerWeights(m *classifier.Model, i int, fold bool) (w, b []float32) {
 	w, b = linearWeights(m, i, fold)
 	bn := m.Params.Layers[i].BN
-	if bn == nil {
+	if bn == nil || !fold {
 		return w, b
 	}
 	in := m.Params.Layers[i].In
@@ -251,6 +307,21 @@ func linearWeights(m *classifier.Model, i int, fold bool) (w, b []float32) {
 		b[o] = float32(shift)
 	}
 	return w, b
+}
+
+// layoutText describes the planar CHW layout of an input in words.
+func layoutText(h, w, c int) string {
+	if c == 1 {
+		return fmt.Sprintf("planar CHW [1,%d,%d]: one grey plane of %d rows of %d values", h, w, h, w)
+	}
+	return fmt.Sprintf("planar CHW [%d,%d,%d]: the red plane (%d rows of %d values, row-major), then green, then blue", c, h, w, h, w)
+}
+
+func colour(channels int) string {
+	if channels == 1 {
+		return "grey"
+	}
+	return "RGB"
 }
 
 type act struct {

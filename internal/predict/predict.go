@@ -1,6 +1,11 @@
 // Package predict classifies image files with a trained checkpoint: the
 // logic behind "lepton predict".
 //
+// Every image is converted to the model's input as its description says
+// (classifier.Model.ImageShape): resized to its size with the resampler of
+// the folder data sets, fitted the way its training data was, and turned
+// grey or RGB to match its channels.
+//
 // Inputs are files, directories (walked recursively for image files),
 // lists of paths (--files-from) and standard input. Images are decoded by
 // a pool of worker goroutines while earlier ones go through the network in
@@ -127,11 +132,12 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	stdin := &lockedReader{r: opts.Stdin}
+	shape := m.ImageShape()
 	load := func(in Input) ([]byte, error) {
 		if in.Err != nil {
 			return nil, in.Err
 		}
-		return load(in.Path, stdin)
+		return load(in.Path, shape, stdin)
 	}
 
 	failed := 0
@@ -280,9 +286,10 @@ type lockedReader struct {
 	used bool
 }
 
-func load(path string, stdin *lockedReader) ([]byte, error) {
+// load reads the image at path ("-": standard input) converted to shape.
+func load(path string, shape imaging.Shape, stdin *lockedReader) ([]byte, error) {
 	if path != "-" {
-		return imaging.LoadFile(path, imaging.MaxPixels)
+		return imaging.LoadFileAs(path, imaging.MaxPixels, shape)
 	}
 	stdin.mu.Lock()
 	defer stdin.mu.Unlock()
@@ -297,7 +304,7 @@ func load(path string, stdin *lockedReader) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("-: %w", err)
 	}
-	return imaging.ToCIFAR(img), nil
+	return shape.Convert(img), nil
 }
 
 // decodeOrdered loads every input with workers goroutines (GOMAXPROCS if
@@ -365,16 +372,16 @@ func decodeOrdered(ctx context.Context, inputs []Input, workers int, load func(I
 	return ctx.Err()
 }
 
-// DecodeFiles loads the image files at paths into the CIFAR layout with
-// workers goroutines (GOMAXPROCS if workers <= 0) and hands each result to
-// yield in path order. It stops at the first error of yield or when ctx is
-// done.
-func DecodeFiles(ctx context.Context, paths []string, workers int, yield func(i int, img []byte, err error) error) error {
+// DecodeFiles loads the image files at paths converted to shape (as Run
+// converts them) with workers goroutines (GOMAXPROCS if workers <= 0) and
+// hands each result to yield in path order. It stops at the first error of
+// yield or when ctx is done.
+func DecodeFiles(ctx context.Context, paths []string, shape imaging.Shape, workers int, yield func(i int, img []byte, err error) error) error {
 	inputs := make([]Input, len(paths))
 	for i, p := range paths {
 		inputs[i] = Input{Path: p}
 	}
-	load := func(in Input) ([]byte, error) { return imaging.LoadFile(in.Path, imaging.MaxPixels) }
+	load := func(in Input) ([]byte, error) { return imaging.LoadFileAs(in.Path, imaging.MaxPixels, shape) }
 	return decodeOrdered(ctx, inputs, workers, load, yield)
 }
 

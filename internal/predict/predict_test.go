@@ -157,7 +157,7 @@ func TestInputs(t *testing.T) {
 		{name: "explicit files kept as given", paths: []string{filepath.Join(dir, "a", "notes.txt"), "-", filepath.Join(dir, "missing.png")},
 			want: "a/notes.txt - missing.png"},
 		{name: "empty directory is an error input", paths: []string{filepath.Join(dir, "empty")},
-			want: "empty!DIR/empty: no image files (.png .jpg .jpeg .gif) in the directory"},
+			want: "empty!DIR/empty: no image files (.png .jpg .jpeg .gif .bmp .webp) in the directory"},
 		{name: "files-from file, CRLF and blank lines, directories expanded", filesFrom: list, paths: []string{filepath.Join(dir, "0.gif")},
 			want: "0.gif a/1.png a/b/2.PNG a/b/3.jpeg"},
 		{name: "files-from stdin", filesFrom: "-", stdin: filepath.Join(dir, "a", "b", "3.jpeg") + "\n" + filepath.Join(dir, "0.gif"),
@@ -234,7 +234,7 @@ func TestRunFormats(t *testing.T) {
 			golden(t, "run-"+tc.name+".golden", out.Bytes())
 			wantErr := "lepton: notes.txt: image: unknown format\n" +
 				"lepton: open missing.png: no such file or directory\n" +
-				"lepton: empty: no image files (.png .jpg .jpeg .gif) in the directory\n"
+				"lepton: empty: no image files (.png .jpg .jpeg .gif .bmp .webp) in the directory\n"
 			if errb.String() != wantErr {
 				t.Errorf("stderr:\n%s\nwant\n%s", errb.String(), wantErr)
 			}

@@ -9,7 +9,7 @@ import (
 )
 
 // imageExts are the extensions (lower case) that directory walks pick up.
-var imageExts = []string{".png", ".jpg", ".jpeg", ".gif"}
+var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"}
 
 // ImageExtensions returns the file extensions, in lower case with the dot,
 // that directory walks treat as images; the match ignores case.
