@@ -73,13 +73,13 @@ func TestRunsAndReport(t *testing.T) {
 		t.Fatalf("runs exit %d: %s", r.code, r.err)
 	}
 	lines := strings.Split(strings.TrimSpace(r.out), "\n")
-	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "name config epochs best_val_acc test_acc minutes status" {
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "name config data epochs best_val_acc test_acc minutes status" {
 		t.Fatalf("runs table:\n%s", r.out)
 	}
-	if f := strings.Fields(lines[1]); f[0] != "toy-a" || f[1] != "toy" || f[2] != "3" || f[6] != "finished" {
+	if f := strings.Fields(lines[1]); f[0] != "toy-a" || f[1] != "toy" || f[2] != "cifar10" || f[3] != "3" || f[7] != "finished" {
 		t.Errorf("finished row %q", lines[1])
 	}
-	if f := strings.Fields(lines[2]); f[0] != "toy-b" || f[1] != "half" || f[4] != "-" || f[5] != "0.5" || f[6] != "incomplete" {
+	if f := strings.Fields(lines[2]); f[0] != "toy-b" || f[1] != "half" || f[2] != "cifar10" || f[5] != "-" || f[6] != "0.5" || f[7] != "incomplete" {
 		t.Errorf("incomplete row %q", lines[2])
 	}
 
@@ -122,7 +122,7 @@ func TestRunsAndReport(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"runs", runsDir, "--sort", "speed"}, exitUsage, `--sort "speed": want one of name, config, epochs, best_val_acc, test_acc, minutes, status`},
+		{[]string{"runs", runsDir, "--sort", "speed"}, exitUsage, `--sort "speed": want one of name, config, data, epochs, best_val_acc, test_acc, minutes, status`},
 		{[]string{"runs", runsDir, "--output", "xml"}, exitUsage, `--output "xml"`},
 		{[]string{"runs", filepath.Join(runsDir, "none")}, exitFailure, "lepton train"},
 		{[]string{"report", filepath.Join(runsDir)}, exitFailure, "is not a run directory"},

@@ -26,7 +26,8 @@ func newRunsCmd(s *streams, runF func(*runsOptions) error) *cobra.Command {
 		Use:   "runs [DIR]",
 		Short: "List the training runs under a directory",
 		Long: `List the training runs directly under DIR (default runs/): name, config,
-epochs, best validation accuracy, test accuracy, training minutes and status.
+data set (its kind; for a folder "folder:<name>"), epochs, best validation
+accuracy, test accuracy, training minutes and status.
 
 Status comes from the run's report.json ("finished", "interrupted",
 "failed", "diverged": stopped at a NaN or infinite loss); a run without

@@ -36,18 +36,18 @@ func TestColumnsShowHyperparameters(t *testing.T) {
 		want         []string
 	}{
 		{"text", "text", []string{
-			"name  config  train.optimizer.lr  model.hidden  epochs  best_val_acc  test_acc  minutes  status",
-			"b     mlp     0.003               [64, 32]      2       0.4500        0.4400    1.0      finished",
-			"a     mlp     0.01                [64, 32]      2       0.4000        0.3900    1.0      finished",
-			"c     mlp     -                   [8]           1       0.3500        -         0.0      incomplete",
+			"name  config  train.optimizer.lr  model.hidden  data     epochs  best_val_acc  test_acc  minutes  status",
+			"b     mlp     0.003               [64, 32]      cifar10  2       0.4500        0.4400    1.0      finished",
+			"a     mlp     0.01                [64, 32]      cifar10  2       0.4000        0.3900    1.0      finished",
+			"c     mlp     -                   [8]           cifar10  1       0.3500        -         0.0      incomplete",
 		}},
 		{"csv", "csv", []string{
-			"name,config,train.optimizer.lr,model.hidden,epochs,best_val_acc,test_acc,minutes,status,dir",
-			"b,mlp,0.003,\"[64, 32]\",2,0.45,0.44,1,finished," + filepath.Join(parent, "b"),
+			"name,config,train.optimizer.lr,model.hidden,data,epochs,best_val_acc,test_acc,minutes,status,dir",
+			"b,mlp,0.003,\"[64, 32]\",cifar10,2,0.45,0.44,1,finished," + filepath.Join(parent, "b"),
 		}},
 		{"markdown", "markdown", []string{
-			"| name | config | train.optimizer.lr | model.hidden | epochs | best_val_acc | test_acc | minutes | status |",
-			"| c | mlp | - | [8] | 1 | 0.3500 | - | 0.0 | incomplete |",
+			"| name | config | train.optimizer.lr | model.hidden | data | epochs | best_val_acc | test_acc | minutes | status |",
+			"| c | mlp | - | [8] | cifar10 | 1 | 0.3500 | - | 0.0 | incomplete |",
 		}},
 	}
 	for _, tc := range tests {

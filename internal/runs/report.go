@@ -97,6 +97,16 @@ func (s *Summary) WriteText(w io.Writer) error {
 	line := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	line("run", s.Dir)
 	line("config", cmp.Or(s.Config, "-"))
+	data := cmp.Or(s.Data, "-")
+	if rep := s.Report; rep != nil && rep.Data != nil {
+		d := rep.Data
+		skipped := ""
+		if n := len(d.Skipped); n > 0 {
+			skipped = fmt.Sprintf(", %d skipped", n)
+		}
+		data = fmt.Sprintf("%s (%s, %d classes%s) %s", cmp.Or(s.Data, d.Kind), d.Geometry, len(d.Classes), skipped, d.Location)
+	}
+	line("data", data)
 	line("status", s.Status)
 	line("epochs", fmt.Sprint(s.Epochs))
 	best := num(s.BestValAcc, 4)

@@ -24,10 +24,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"go.yaml.in/yaml/v3"
-
-	"github.com/lepton-cli/lepton/internal/config"
-	"github.com/lepton-cli/lepton/internal/regularfile"
 	"github.com/lepton-cli/lepton/internal/report"
 	"github.com/lepton-cli/lepton/internal/rundir"
 	"github.com/lepton-cli/lepton/internal/train"
@@ -48,7 +44,7 @@ const (
 
 // Columns are the columns of the run table, in order; each is a valid
 // --sort key.
-var Columns = []string{"name", "config", "epochs", "best_val_acc", "test_acc", "minutes", "status"}
+var Columns = []string{"name", "config", "data", "epochs", "best_val_acc", "test_acc", "minutes", "status"}
 
 // Formats lists the output formats of Write.
 var Formats = []string{"text", "json", "csv", "markdown"}
@@ -56,8 +52,11 @@ var Formats = []string{"text", "json", "csv", "markdown"}
 // Run summarizes one run directory. Pointer fields are nil when unknown
 // (null in JSON, "-" in text, empty in CSV).
 type Run struct {
-	Name       string   `json:"name"`   // the directory's base name
-	Config     string   `json:"config"` // the config's name
+	Name   string `json:"name"`   // the directory's base name
+	Config string `json:"config"` // the config's name
+	// Data is the data set trained on: its data.dataset kind, and for a
+	// folder its directory's name ("folder:photos"); empty when unknown.
+	Data       string   `json:"data"`
 	Epochs     int      `json:"epochs"` // epochs completed
 	BestEpoch  int      `json:"best_epoch,omitempty"`
 	BestValAcc *float64 `json:"best_val_acc"`
@@ -116,7 +115,8 @@ func Read(dir string) (*Run, error) {
 		r.Report = rep
 	}
 
-	r.Config = configName(filepath.Join(dir, rundir.ConfigFile))
+	cfg := readConfig(filepath.Join(dir, rundir.ConfigFile))
+	r.Config, r.Data = cfg.Name, cfg.dataSet()
 	if len(r.History) > 0 {
 		last := r.History[len(r.History)-1]
 		r.Epochs = last.Epoch
@@ -136,6 +136,9 @@ func Read(dir string) (*Run, error) {
 	if rep := r.Report; rep != nil {
 		if rep.Name != "" {
 			r.Config = rep.Name
+		}
+		if d := rep.Data; d != nil && d.Kind != "" {
+			r.Data = dataSetName(d.Kind, d.Location)
 		}
 		r.Epochs = rep.Epochs
 		if rep.BestEpoch > 0 {
@@ -167,21 +170,6 @@ func ptr(v float64) *float64 {
 		return nil
 	}
 	return &v
-}
-
-// configName returns the name key of a run's config.yaml, or "".
-func configName(path string) string {
-	b, err := regularfile.ReadFile(path, config.MaxFileSize)
-	if err != nil {
-		return ""
-	}
-	var c struct {
-		Name string `yaml:"name"`
-	}
-	if yaml.Unmarshal(b, &c) != nil {
-		return ""
-	}
-	return c.Name
 }
 
 // List summarizes every run directly under parent, sorted by name. Runs
@@ -241,6 +229,7 @@ type sortKey any
 var sortKeys = map[string]func(Run) sortKey{
 	"name":         func(r Run) sortKey { return r.Name },
 	"config":       func(r Run) sortKey { return r.Config },
+	"data":         func(r Run) sortKey { return r.Data },
 	"epochs":       func(r Run) sortKey { return float64(r.Epochs) },
 	"best_val_acc": func(r Run) sortKey { return deref(r.BestValAcc) },
 	"test_acc":     func(r Run) sortKey { return deref(r.TestAcc) },
@@ -326,7 +315,7 @@ func writeText(w io.Writer, runs []Run, params []string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header(params), "\t"))
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s%d\t%s\t%s\t%s\t%s\n", r.Name, cmp.Or(r.Config, "-"), paramCells(r, params, "\t"), r.Epochs,
+		fmt.Fprintf(tw, "%s\t%s\t%s%s\t%d\t%s\t%s\t%s\t%s\n", r.Name, cmp.Or(r.Config, "-"), paramCells(r, params, "\t"), cmp.Or(r.Data, "-"), r.Epochs,
 			num(r.BestValAcc, 4), num(r.TestAcc, 4), num(r.Minutes, 1), r.Status)
 	}
 	return tw.Flush()
@@ -339,7 +328,7 @@ func writeMarkdown(w io.Writer, runs []Run, params []string) error {
 		return err
 	}
 	for _, r := range runs {
-		if _, err := fmt.Fprintf(w, "| %s | %s | %s%d | %s | %s | %s | %s |\n", r.Name, cmp.Or(r.Config, "-"), paramCells(r, params, " | "), r.Epochs,
+		if _, err := fmt.Fprintf(w, "| %s | %s | %s%s | %d | %s | %s | %s | %s |\n", r.Name, cmp.Or(r.Config, "-"), paramCells(r, params, " | "), cmp.Or(r.Data, "-"), r.Epochs,
 			num(r.BestValAcc, 4), num(r.TestAcc, 4), num(r.Minutes, 1), r.Status); err != nil {
 			return err
 		}
@@ -370,7 +359,7 @@ func writeCSV(w io.Writer, runs []Run, params []string) error {
 		for _, k := range params {
 			row = append(row, r.ParamTexts[k])
 		}
-		row = append(row, strconv.Itoa(r.Epochs), f(r.BestValAcc), f(r.TestAcc), f(r.Minutes), r.Status, r.Dir)
+		row = append(row, r.Data, strconv.Itoa(r.Epochs), f(r.BestValAcc), f(r.TestAcc), f(r.Minutes), r.Status, r.Dir)
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -46,6 +46,18 @@ type fixture struct {
 	lock    string // .lock content; "" writes none
 	held    bool   // this process holds the run's lock (a live trainer)
 	seconds float64
+	data    string // config.yaml's data section (YAML); "" writes none
+}
+
+// withData adds report.json's data object to a report.
+func withData(report string, d map[string]any) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(report), &m); err != nil {
+		panic(err)
+	}
+	m["data"] = d
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 func metricsCSV(epochs int, seconds float64) string {
@@ -105,7 +117,7 @@ func layout(t *testing.T, fixtures []fixture) string {
 			}
 		}
 		if f.config != "" {
-			write("config.yaml", "name: "+f.config+"\nseed: 1\nmodel:\n  hidden: [8]\n")
+			write("config.yaml", "name: "+f.config+"\nseed: 1\n"+f.data+"model:\n  hidden: [8]\n")
 		}
 		if f.epochs > 0 {
 			write("metrics.csv", metricsCSV(f.epochs, f.seconds))
@@ -217,7 +229,7 @@ func TestSort(t *testing.T) {
 			}
 		})
 	}
-	if err := Sort(runs, "accuracy", false); err == nil || !strings.Contains(err.Error(), "want one of name, config, epochs, best_val_acc, test_acc, minutes, status") {
+	if err := Sort(runs, "accuracy", false); err == nil || !strings.Contains(err.Error(), "want one of name, config, data, epochs, best_val_acc, test_acc, minutes, status") {
 		t.Errorf("unknown column: %v", err)
 	}
 }
@@ -286,4 +298,55 @@ func TestSummarize(t *testing.T) {
 	if _, err := Summarize(filepath.Join(parent, "not-a-run")); err == nil || !strings.Contains(err.Error(), "is not a run directory") {
 		t.Errorf("not a run: %v", err)
 	}
+}
+
+// TestDataColumn checks the data column: from report.json when it says,
+// else from config.yaml's data section, CIFAR-10 for configs from before
+// data.dataset, "-" when nothing says.
+func TestDataColumn(t *testing.T) {
+	parent := layout(t, []fixture{
+		{name: "catdog", config: "folder", epochs: 2, seconds: 5, data: "data:\n  dataset: folder\n  dir: /photos/catdog/\n",
+			report: withData(reportJSON("folder", "finished", 2, 2, 0.8, 0.75, 10),
+				map[string]any{"kind": "folder", "location": "/photos/catdog", "geometry": map[string]int{"height": 64, "width": 64, "channels": 3},
+					"classes": []string{"cat", "dog"}, "skipped": []map[string]string{{"path": "/photos/catdog/cat/broken.jpg", "reason": "unexpected EOF"}}})},
+		{name: "digits", config: "mnist", epochs: 1, seconds: 4, data: "data:\n  dataset: mnist\n"},
+		{name: "old", config: "mlp", epochs: 1, seconds: 4},
+		{name: "bare", epochs: 1, seconds: 4},
+	})
+	runs, _, err := List(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range runs {
+		got[r.Name] = r.Data
+	}
+	want := map[string]string{"catdog": "folder:catdog", "digits": "mnist", "old": "cifar10", "bare": ""}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("data column %v, want %v", got, want)
+	}
+	if err := Sort(runs, "data", false); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, r := range runs {
+		order = append(order, r.Name)
+	}
+	if strings.Join(order, " ") != "bare old catdog digits" {
+		t.Errorf("sorted by data: %v", order)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, runs, "text"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "list-data.text", b.Bytes())
+	s, err := Summarize(filepath.Join(parent, "catdog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	if err := s.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary-folder.txt", bytes.ReplaceAll(b.Bytes(), []byte(parent), []byte("RUNS")))
 }
