@@ -161,10 +161,19 @@ def main():
         sys.exit("PyTorch is not installed: apt-get install python3-torch (Debian) or pip install torch")
 
     tensors, meta = read_safetensors(args.checkpoint)
-    mean = json.loads(meta["mean"])
-    std = [s if s != 0 else 1.0 for s in json.loads(meta["std"])]
-    classes = json.loads(meta["classes"])
-    activation, slope, bn_eps, bn_momentum = model_config(meta.get("config", ""))
+    if "model" in meta:  # format 2: the model description
+        card = json.loads(meta["model"])
+        inp = card["input"]
+        if (inp["channels"], inp["height"], inp["width"]) != (3, 32, 32):
+            sys.exit(f"{args.checkpoint}: a {inp['height']}x{inp['width']}x{inp['channels']} model; this check compares on CIFAR-10 (32x32x3) test images")
+        mean, std = card["normalization"]["mean"], card["normalization"]["std"]
+        classes = card["classes"]
+        activation, slope, bn_eps, bn_momentum = card["activation"], card["leaky_slope"], card["bn_eps"], 0.1
+    else:  # format 1
+        mean, std = json.loads(meta["mean"]), json.loads(meta["std"])
+        classes = json.loads(meta["classes"])
+        activation, slope, bn_eps, bn_momentum = model_config(meta.get("config", ""))
+    std = [s if s != 0 else 1.0 for s in std]
     net = build_torch_model(torch, tensors, activation, slope, bn_eps, bn_momentum)
 
     with open(os.path.join(data_dir(args.data), "test_batch.bin"), "rb") as f:
