@@ -17,13 +17,16 @@ var format1Defaults = struct {
 }{hidden: []int{128, 64, 32, 16}, activation: "relu", leakySlope: 0.01, bnEps: 1e-5}
 
 // cardFromFormat1 derives the model card of a format 1 checkpoint. Format 1
-// only ever held CIFAR-10 models: 32x32 RGB input, three-channel
-// normalization, the class names stored beside the config. The network's
-// settings are read from the stored YAML config leniently — only the
-// model keys the card needs (model.hidden, activation, leaky_slope,
-// batch_norm, bn_eps) and data.dir, each defaulted when missing; every
-// other key, known, renamed or unknown, is ignored — so that no change of
-// the config schema makes an old checkpoint unloadable.
+// held CIFAR-10 models: 32x32 RGB input, three-channel normalization, the
+// class names stored beside the config. The network's settings are read
+// from the stored YAML config leniently — only the keys the card needs
+// (model.hidden, activation, leaky_slope, batch_norm, bn_eps; data.dir,
+// and, written by the leptons that trained on other data sets while still
+// writing format 1, data.dataset, image_size, channels, label, resize,
+// test_split and seed, a grey model's normalization being the first of the
+// three stored channels), each defaulted when missing; every other key,
+// known, renamed or unknown, is ignored — so that no change of the config
+// schema makes an old checkpoint unloadable.
 func cardFromFormat1(config string, classes []string, mean, std []float32) (ModelCard, error) {
 	c := ModelCard{
 		Architecture:  Architecture,
@@ -40,6 +43,8 @@ func cardFromFormat1(config string, classes []string, mean, std []float32) (Mode
 	if err := yaml.Unmarshal([]byte(config), &doc); err != nil {
 		return ModelCard{}, fmt.Errorf("format 1 config: %w", err)
 	}
+	var size []int
+	var seed uint64
 	fields := []struct {
 		section, key string
 		dst          any
@@ -50,9 +55,20 @@ func cardFromFormat1(config string, classes []string, mean, std []float32) (Mode
 		{"model", "batch_norm", &c.BatchNorm},
 		{"model", "bn_eps", &c.BNEps},
 		{"data", "dir", &c.Data.Location},
+		{"data", "dataset", &c.Data.Dataset},
+		{"data", "image_size", &size},
+		{"data", "channels", &c.Input.Channels},
+		{"data", "label", &c.Data.Label},
+		{"data", "resize", &c.Data.Resize},
+		{"data", "test_split", &c.Data.TestSplit},
+		{"", "seed", &seed},
 	}
 	for _, f := range fields {
-		n := lookup(&doc, f.section, f.key)
+		path := []string{f.section, f.key}
+		if f.section == "" {
+			path = path[1:]
+		}
+		n := lookup(&doc, path...)
 		if n == nil || n.Tag == "!!null" {
 			continue
 		}
@@ -62,6 +78,26 @@ func cardFromFormat1(config string, classes []string, mean, std []float32) (Mode
 	}
 	if c.BNEps == 0 {
 		c.BNEps = format1Defaults.bnEps // 0 meant the default
+	}
+	if len(size) == 2 {
+		c.Input.Height, c.Input.Width = size[0], size[1]
+	}
+	switch c.Input.Channels {
+	case 0:
+		c.Input.Channels = 3 // 0 meant the data set's own: RGB for CIFAR
+	case 1:
+		c.Normalization = Normalization{Mean: mean[:1], Std: std[:1]}
+	}
+	if c.Data.Dataset == "" {
+		c.Data.Dataset = "cifar10"
+	}
+	if c.Data.Dataset == "folder" {
+		c.Data.Seed = seed // the seed of its test split
+	} else {
+		c.Data.TestSplit = 0 // only folders split off a test set
+	}
+	if c.Data.Dataset != "cifar100" {
+		c.Data.Label = ""
 	}
 	if c.Hidden == nil {
 		c.Hidden = []int{}

@@ -96,6 +96,16 @@ func TestCardFromFormat1(t *testing.T) {
 		{name: "hidden of another type", config: "model:\n  hidden: wide\n", wantErr: "format 1 config: model.hidden: yaml: unmarshal errors"},
 		{name: "negative hidden size", config: "model:\n  hidden: [4, -1]\n", wantErr: "format 1 metadata: model hidden[1] size -1 is out of range"},
 		{name: "not YAML", config: "model: [\n", wantErr: "format 1 config: yaml:"},
+		{name: "data set keys of the leptons that trained on other data in format 1",
+			config: "seed: 5\ndata:\n  dataset: folder\n  dir: /photos\n  image_size: [24, 20]\n  channels: 1\n  resize: crop\n  test_split: 0.25\n  label: fine\n",
+			want: base(func(c *ModelCard) {
+				c.Input = Input{Height: 24, Width: 20, Channels: 1, Layout: LayoutCHW}
+				c.Normalization = Normalization{Mean: mean[:1], Std: std[:1]}
+				c.Data = DataSource{Dataset: "folder", Location: "/photos", Resize: "crop", TestSplit: 0.25, Seed: 5}
+			})},
+		{name: "CIFAR-100 with its defaults", config: "seed: 5\ndata:\n  dataset: cifar100\n  image_size: []\n  channels: 0\n  label: coarse\n  test_split: 0.2\n",
+			want: base(func(c *ModelCard) { c.Data = DataSource{Dataset: "cifar100", Label: "coarse"} })},
+		{name: "channels of another type", config: "data:\n  channels: grey\n", wantErr: "format 1 config: data.channels:"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
