@@ -201,7 +201,7 @@ func TestEvaluateRefusesOtherGeometry(t *testing.T) {
 	g := data.Geometry{Height: 28, Width: 28, Channels: 3}
 	ds := &data.Dataset{Geometry: g, Images: make([]byte, 2*g.Size()), Labels: []uint8{0, 1}, Classes: digits}
 	_, err := m.Evaluate(context.Background(), ds, 3)
-	if err == nil || !strings.Contains(err.Error(), "dataset images are 28x28x3, the model takes 28x28x1") {
+	if err == nil || !strings.Contains(err.Error(), "the data set's images are 28x28x3, the model takes 28x28x1") {
 		t.Fatalf("Evaluate error %v", err)
 	}
 }
