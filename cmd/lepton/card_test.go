@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/lepton-cli/lepton/internal/checkpoint"
+	"github.com/lepton-cli/lepton/internal/cifartest"
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/imaging"
@@ -176,7 +178,7 @@ func TestGreyModelPredictExport(t *testing.T) {
 		t.Errorf("eval --images exit %d: %s %s", r.code, r.out, r.err)
 	}
 	r = runCLI(t, nil, "eval", "--checkpoint", ck)
-	if r.code != 3 || !strings.Contains(r.err, "fashion-mnist at /nowhere/fashion-mnist") {
+	if r.code != 3 || !strings.Contains(r.err, "the checkpoint's fashion-mnist data set /nowhere/fashion-mnist does not exist") {
 		t.Errorf("eval without data: exit %d, stderr %q; want 3 naming the checkpoint's data set", r.code, r.err)
 	}
 }
@@ -206,5 +208,105 @@ func TestMismatchedCheckpointExit4(t *testing.T) {
 		if r.code != 4 || !strings.Contains(r.err, want) || strings.Count(strings.TrimSpace(r.err), "\n") != 0 {
 			t.Errorf("%s: exit %d, stderr %q; want 4 and one line with %q", args[0], r.code, r.err, want)
 		}
+	}
+}
+
+// catDogFolder writes a learnable two-class image folder (cat/, dog/; no
+// train/ or test/, so a run holds out data.test_split of it) and returns it.
+func catDogFolder(t *testing.T, n int) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 5))
+	d := cifartest.ToySet(data.CIFARGeometry, n, rng)
+	var idx []int
+	for i, l := range d.Labels {
+		if l < 2 {
+			idx = append(idx, i)
+		}
+	}
+	d = d.Subset(idx)
+	d.Classes = []string{"cat", "dog"}
+	dir := filepath.Join(t.TempDir(), "catdog")
+	if err := data.WriteFolder(dir, d, "png"); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestEvalWithoutDataFollowsTheRun trains on each kind of data set and
+// runs "lepton eval" on the best checkpoint without --data: it must
+// measure the run's own test set (for a folder without test/, the same
+// seeded share), giving report.json's test accuracy exactly. A data set
+// with other class names is refused with exit 3, naming both lists.
+func TestEvalWithoutDataFollowsTheRun(t *testing.T) {
+	folder := catDogFolder(t, 300)
+	tests := []struct {
+		name    string
+		dataDir string
+		sets    []string
+		kind    string
+	}{
+		{name: "CIFAR-10", dataDir: cifartest.Toy(t, 200, 60, 2), kind: "cifar10"},
+		{name: "MNIST IDX, grey 28x28", dataDir: cifartest.ToyIDX(t, 200, 60, 3), sets: []string{"data.dataset=mnist"}, kind: "mnist"},
+		{name: "folder, test share", dataDir: folder, sets: []string{"data.dataset=folder", "data.test_split=0.3", "data.image_size=[16,16]", "data.channels=1"}, kind: "folder"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			run := filepath.Join(t.TempDir(), "run")
+			args := []string{"train", "--config", writeConfig(t, toyConfig), "--data", tc.dataDir, "--out", run, "--quiet", "--epochs", "2"}
+			for _, s := range tc.sets {
+				args = append(args, "--set", s)
+			}
+			env := map[string]string{"XDG_CACHE_HOME": t.TempDir()}
+			if r := runCLI(t, env, args...); r.code != 0 {
+				t.Fatalf("train exit %d: %s", r.code, r.err)
+			}
+			b, err := os.ReadFile(filepath.Join(run, "report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep struct {
+				Test struct {
+					Accuracy float64 `json:"accuracy"`
+					Count    int     `json:"count"`
+				} `json:"test"`
+			}
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatal(err)
+			}
+			r := runCLI(t, env, "eval", "--checkpoint", run, "--output", "json")
+			if r.code != 0 {
+				t.Fatalf("eval exit %d: %s", r.code, r.err)
+			}
+			var got struct {
+				Accuracy float64 `json:"accuracy"`
+				Count    int     `json:"count"`
+			}
+			if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: report.json test %.4f on %d, eval without --data %.4f on %d; %s", tc.kind, rep.Test.Accuracy, rep.Test.Count, got.Accuracy, got.Count, strings.TrimSpace(r.err))
+			if got != rep.Test || got.Count == 0 {
+				t.Errorf("eval without --data measured %+v, the run's test set %+v", got, rep.Test)
+			}
+			if !strings.Contains(r.err, "evaluating on the test set of "+tc.kind+" "+tc.dataDir+" (the checkpoint's data set)") {
+				t.Errorf("stderr %q does not name the checkpoint's data set", r.err)
+			}
+		})
+	}
+
+	// The cat/dog model on a folder of CIFAR-10's classes: refused, both
+	// lists named.
+	run := filepath.Join(t.TempDir(), "catdog")
+	if r := runCLI(t, nil, "train", "--config", writeConfig(t, toyConfig), "--data", folder, "--set", "data.dataset=folder", "--out", run, "--quiet", "--epochs", "1"); r.code != 0 {
+		t.Fatalf("train exit %d: %s", r.code, r.err)
+	}
+	cifar := filepath.Join(t.TempDir(), "cifar-folder")
+	if err := data.WriteFolder(cifar, cifartest.ToySet(data.CIFARGeometry, 20, rand.New(rand.NewPCG(1, 1))), "png"); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "eval", "--checkpoint", run, "--data", cifar)
+	want := "the folder data set at " + cifar + " has classes [airplane automobile bird cat deer ... (10 classes)], the checkpoint [cat dog]"
+	if r.code != exitData || !strings.Contains(r.err, want) {
+		t.Errorf("eval of a cat/dog model on CIFAR-10: exit %d, stderr %q; want 3 and %q", r.code, r.err, want)
 	}
 }

@@ -33,11 +33,13 @@ accuracy, top-k accuracy, per-class precision, recall, F1 and support, macro
 and weighted averages, and the confusion matrix (rows: true class, columns:
 predicted).
 
-The checkpoint records its data set (kind and location); --data DIR reads
-the test set of that kind from DIR instead. A CIFAR-10 checkpoint whose
-recorded location does not exist (or that records none, format 1) uses
-LEPTON_DATA_DIR or the cache. A data set whose class names differ from the
-checkpoint's is refused (exit 3).
+The checkpoint records its data set (kind, location, and for folders the
+test share and seed); --data DIR reads the test set of that kind from DIR
+instead. When the recorded location does not exist (or none is recorded,
+format 1), the kind's usual place is used (LEPTON_DATA_DIR or the cache;
+folders have none). Images are brought to the model's size and channels as
+training brought them. A data set whose class names differ from the
+checkpoint's is refused (exit 3), naming both lists.
 
 --images DIR measures it on your own labelled images instead, laid out as
 DIR/<class name>/<image files>: each folder must be named after one of the
@@ -77,19 +79,22 @@ so a figure that cannot be written loses nothing else.
 			defer m.Close()
 			dataDir := "" // the checkpoint's data set
 			if opts.Data != "" {
-				dataDir = data.ResolveDir(opts.Data, "", s.Getenv)
+				dataDir = data.ResolveLocation(m.Data.Dataset, opts.Data, "", s.Getenv)
 			}
 			_, err = evaluate.Run(cmd.Context(), evaluate.Options{
-				Model:          m,
-				Checkpoint:     path,
-				DataDir:        dataDir,
-				DefaultDataDir: data.ResolveDir("", "", s.Getenv),
-				Images:         opts.Images,
-				Plot:           opts.Plot,
-				Output:         opts.Output,
-				TopK:           opts.TopK,
-				Stdout:         s.Out,
-				Stderr:         s.Err,
+				Model:      m,
+				Checkpoint: path,
+				Data: evaluate.DataOptions{
+					Dir:     dataDir,
+					Default: func(kind string) string { return data.ResolveLocation(kind, "", "", s.Getenv) },
+					Cache:   data.CacheRoot(s.Getenv),
+				},
+				Images: opts.Images,
+				Plot:   opts.Plot,
+				Output: opts.Output,
+				TopK:   opts.TopK,
+				Stdout: s.Out,
+				Stderr: s.Err,
 			})
 			return err
 		},

@@ -4,6 +4,7 @@
 package evaluate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,14 +31,8 @@ type Options struct {
 	// Checkpoint.
 	Model      *classifier.Model
 	Checkpoint string
-	// DataDir, when set, is the location of the test set (--data), a data
-	// set of the checkpoint's kind; empty means the checkpoint's own data
-	// set (see TestSet).
-	DataDir string
-	// DefaultDataDir is where a CIFAR-10 test set is looked for when
-	// neither DataDir nor the checkpoint names an existing location
-	// (LEPTON_DATA_DIR, the cache).
-	DefaultDataDir string
+	// Data says where the test set is found when Images is empty.
+	Data DataOptions
 	// Images, when set, is a folder laid out Images/<class name>/<image
 	// files> that replaces the test set; see LoadImageFolder.
 	Images  string
@@ -71,7 +66,7 @@ func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 	if opts.Images != "" {
 		ds, err = LoadImageFolder(ctx, opts.Images, m.Classes, m.ImageShape(), opts.Workers, stderr)
 	} else {
-		ds, err = TestSet(m, opts.DataDir, opts.DefaultDataDir, stderr)
+		ds, err = TestSet(ctx, m, opts.Data, stderr)
 	}
 	if err != nil {
 		return nil, err
@@ -93,45 +88,74 @@ func Run(ctx context.Context, opts Options) (*metrics.Report, error) {
 	return &res.Report, nil
 }
 
-// TestSet loads the test set m is to be measured on: that of the data set
-// m was trained on (its kind, from the checkpoint's description), read from
-// dir when set, else from the location the checkpoint records, else — for
-// CIFAR-10, whose usual place lepton knows, when the recorded location
-// does not exist or none was recorded (format 1) — from fallback. Once the
-// test set is loaded it says on stderr which data it chose (not when dir
-// was given). A data set whose class names differ from
-// the model's is refused (data.ErrInvalid), naming both lists.
-func TestSet(m *classifier.Model, dir, fallback string, stderr io.Writer) (*data.Dataset, error) {
-	kind := m.Data.Dataset
-	if kind == "" {
-		kind = "cifar10"
-	}
-	loc, why := dir, "--data"
+// DataOptions say where the test set of a checkpoint's data set is found.
+type DataOptions struct {
+	// Dir, when set, is the data set's location (--data): a data set of
+	// the checkpoint's kind.
+	Dir string
+	// Default returns the usual location of a data set of a kind
+	// (LEPTON_DATA_DIR, the cache; data.ResolveLocation), used when
+	// neither Dir nor the checkpoint names an existing location; "" for
+	// folders, which have none. Nil means none.
+	Default func(kind string) string
+	// Cache is the root of the decoded-folder cache (data.CacheRoot);
+	// empty means none.
+	Cache string
+	// Workers is the number of decoding goroutines (0: one per core).
+	Workers int
+}
+
+// TestSet loads the test split of the data set m was trained on, as its
+// checkpoint describes it: the kind (CIFAR-100's label set, a folder's
+// test share and seed), from o.Dir when set, else from the location the
+// checkpoint records, else — when that does not exist or none was
+// recorded (format 1) — from o.Default's location for the kind. Images are
+// brought to the model's geometry as training brought them. Once the test
+// set is loaded it says on stderr which data it chose (not when o.Dir was
+// given). A data set whose class names differ from the model's is refused
+// (data.ErrInvalid), naming both lists.
+func TestSet(ctx context.Context, m *classifier.Model, o DataOptions, stderr io.Writer) (*data.Dataset, error) {
+	kind := cmp.Or(m.Data.Dataset, data.KindCIFAR10)
+	loc, why := o.Dir, "--data"
 	if loc == "" {
 		loc, why = m.Data.Location, "the checkpoint's data set"
-		if kind == "cifar10" && !exists(loc) && fallback != "" {
+		def := ""
+		if o.Default != nil {
+			def = o.Default(kind)
+		}
+		if !exists(loc) && def != "" {
 			why = "the default data location"
 			if loc != "" {
 				why += "; the checkpoint's " + loc + " does not exist"
 			}
-			loc = fallback
+			loc = def
 		}
 	}
 	if loc == "" {
-		return nil, fmt.Errorf("the checkpoint records no location of its %s data set: give --data DIR or --images DIR", kind)
+		return nil, data.Invalid(fmt.Errorf("the checkpoint records no location of its %s data set: give --data DIR or --images DIR", kind))
 	}
-	if kind != "cifar10" {
-		return nil, data.Invalid(fmt.Errorf("the checkpoint's data set is %s at %s: this lepton reads only CIFAR-10 test sets, measure it with --images DIR", kind, loc))
-	}
-	ds, err := data.LoadTest(loc)
+	g := m.Geometry
+	src, err := data.Open(data.Spec{
+		Kind: kind, Dir: loc, Label: m.Data.Label,
+		Height: g.Height, Width: g.Width, Channels: g.Channels, Resize: m.Data.Resize,
+		TestSplit: m.Data.TestSplit, Seed: m.Data.Seed,
+		CacheDir: o.Cache, Workers: o.Workers, Log: stderr,
+	})
 	if err != nil {
+		if o.Dir == "" && loc != m.Data.Location && m.Data.Location != "" {
+			err = fmt.Errorf("the checkpoint's %s data set %s does not exist, and %w", kind, m.Data.Location, err)
+		}
 		return nil, err
 	}
-	if !slices.Equal(ds.Classes, m.Classes) {
+	if classes := src.Classes(); !slices.Equal(classes, m.Classes) {
 		return nil, data.Invalid(fmt.Errorf("the %s data set at %s has classes %s, the checkpoint %s: not the data the model was trained on (give --data or --images)",
-			kind, loc, brief(ds.Classes), brief(m.Classes)))
+			kind, loc, brief(classes), brief(m.Classes)))
 	}
-	if dir == "" { // lepton chose the data: say which
+	ds, err := src.Split(ctx, data.SplitTest)
+	if err != nil {
+		return nil, data.Invalid(err)
+	}
+	if o.Dir == "" { // lepton chose the data: say which
 		fmt.Fprintf(stderr, "lepton: evaluating on the test set of %s %s (%s)\n", kind, loc, why)
 	}
 	return ds, nil
