@@ -92,7 +92,7 @@ so a figure that cannot be written loses nothing else.
 				Images: opts.Images,
 				Plot:   opts.Plot,
 				Output: opts.Output,
-				TopK:   opts.TopK,
+				TopK:   defaultTopK(cmd, opts.TopK),
 				Stdout: s.Out,
 				Stderr: s.Err,
 			})

@@ -81,6 +81,7 @@ CSV), the others are still classified, and the exit status is then 1.`,
 			}
 			defer m.Close()
 			popts.Model = m
+			popts.TopK = defaultTopK(cmd, opts.TopK)
 			err = predict.Run(cmd.Context(), popts)
 			if errors.Is(err, predict.ErrSomeFailed) {
 				return silentError{err} // each failed input was reported on its own line
@@ -97,4 +98,13 @@ CSV), the others are still classified, and the exit status is then 1.`,
 	f.BoolVar(&opts.Logits, "logits", false, "add the raw logits (json and csv output)")
 	f.IntVar(&opts.Workers, "workers", 0, "image decoding goroutines (0: one per core)")
 	return cmd
+}
+
+// defaultTopK passes --top-k on when the user gave it, and 0 (3, or all
+// classes of a model with fewer, without a note) when it is the default.
+func defaultTopK(cmd *cobra.Command, k int) int {
+	if cmd.Flags().Changed("top-k") {
+		return k
+	}
+	return 0
 }

@@ -269,27 +269,35 @@ func loadSplits(ctx context.Context, cfg *config.Config, src data.Source) (*spli
 // or --force over a run) gets config.yaml before checkpoints/.
 func createDir(opts Options) (string, *rundir.Lock, error) {
 	cfg := opts.Config
-	dir := opts.OutDir
-	if dir == "" {
-		dir = filepath.Join(cfg.Output.Dir, rundir.DefaultName(cfg.Name, opts.Now()))
-	}
 	y, err := cfg.YAML()
 	if err != nil {
 		return "", nil, fmt.Errorf("encode config: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return "", nil, fmt.Errorf("create run directory: %w", err)
-	}
-	err = atomicfile.Mkdir(dir, 0o755, func(tmp string) error {
-		if err := rundir.Create(tmp, false, y); err != nil {
-			return err
+	dir := opts.OutDir
+	var fresh bool
+	// A default name is drawn again in the (astronomically unlikely) case
+	// that another run already took it: default names never collide.
+	for attempt := 0; ; attempt++ {
+		if opts.OutDir == "" {
+			dir = filepath.Join(cfg.Output.Dir, rundir.DefaultName(cfg.Name, opts.Now()))
 		}
-		failpoint.Hit(failpoint.RunDirFilled)
-		return nil
-	})
-	fresh := err == nil
-	if err != nil && !errors.Is(err, fs.ErrExist) {
-		return "", nil, fmt.Errorf("create run directory: %w", err)
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return "", nil, fmt.Errorf("create run directory: %w", err)
+		}
+		err = atomicfile.Mkdir(dir, 0o755, func(tmp string) error {
+			if err := rundir.Create(tmp, false, y); err != nil {
+				return err
+			}
+			failpoint.Hit(failpoint.RunDirFilled)
+			return nil
+		})
+		fresh = err == nil
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return "", nil, fmt.Errorf("create run directory: %w", err)
+		}
+		if fresh || opts.OutDir != "" || attempt >= 9 {
+			break
+		}
 	}
 	if fresh {
 		failpoint.Hit(failpoint.RunDirCreated)

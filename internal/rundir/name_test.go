@@ -10,7 +10,7 @@ import (
 // instant: every one is distinct and keeps the "<name>-<timestamp>-" prefix.
 func TestDefaultNameUniqueWithinOneSecond(t *testing.T) {
 	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
-	shape := regexp.MustCompile(`^mlp-20250304-050607-[0-9a-f]{8}$`)
+	shape := regexp.MustCompile(`^mlp-20250304-050607-[0-9a-f]{12}$`)
 	seen := map[string]bool{}
 	for i := 0; i < 10000; i++ {
 		n := DefaultName("mlp", at)

@@ -42,14 +42,14 @@ var ErrExists = errors.New("run directory already holds a run (use --force to ov
 var ErrNoRun = errors.New("no finished run")
 
 // DefaultName returns "<name>-<UTC timestamp>-<suffix>" for a run started
-// at t: the time to the second, then 8 random hex digits, so that runs
+// at t: the time to the second, then 12 random hex digits, so that runs
 // started in the same second (several "lepton train &" at once, array tasks
 // of a cluster job on a shared file system, containers that all run as PID
 // 1) pick different directories. The suffix is not drawn from the config's
 // seed: two runs of one config must not collide either. Names still sort by
 // start time.
 func DefaultName(name string, t time.Time) string {
-	var b [4]byte
+	var b [6]byte
 	rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return name + "-" + t.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
