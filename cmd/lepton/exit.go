@@ -58,7 +58,18 @@ func (e silentError) Unwrap() error { return e.err }
 
 func silent(err error) bool {
 	var s silentError
-	return errors.As(err, &s)
+	return errors.As(err, &s) || drained(err)
+}
+
+// drainedError reports a command that handled SIGTERM or SIGINT itself
+// and stopped cleanly (a server's drain): exit 0, nothing more printed.
+type drainedError struct{}
+
+func (drainedError) Error() string { return "stopped cleanly after a termination signal" }
+
+func drained(err error) bool {
+	var d drainedError
+	return errors.As(err, &d)
 }
 
 // exitCode maps an error to its exit code. The kinds are tested from the
@@ -72,7 +83,7 @@ func exitCode(err error) int {
 		ckErr  checkpointError
 	)
 	switch {
-	case err == nil:
+	case err == nil, drained(err):
 		return exitOK
 	case errors.As(err, &ckErr), errors.Is(err, checkpoint.ErrUnusable),
 		errors.Is(err, checkpoint.ErrCorrupt), errors.Is(err, checkpoint.ErrVersion),

@@ -34,7 +34,7 @@ func mainRun() int {
 		Environ: os.Environ,
 	}
 	code, err := execute(ctx, s, os.Args[1:])
-	if got := sig.received(); got != nil && ctx.Err() != nil {
+	if got := sig.received(); got != nil && ctx.Err() != nil && !drained(err) {
 		fmt.Fprintf(s.Err, "lepton: %s\n", interruptMessage(got, err))
 		return signalExit(got)
 	}

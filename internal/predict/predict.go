@@ -149,7 +149,7 @@ func Run(ctx context.Context, opts Options) error {
 			func(i int, dst []float32) { m.Stats.Normalize(dst, images[i]) },
 			func(i int, logits []float32) {
 				r := &batch[slots[i]]
-				r.Top = top(m.Classes, logits, k)
+				r.Top = Top(m.Classes, logits, k)
 				if opts.Logits {
 					r.Logits = slices.Clone(logits)
 				}
@@ -397,7 +397,9 @@ func extList() string {
 	return s
 }
 
-func top(classes []string, logits []float32, k int) []Class {
+// Top returns the k most probable classes of a row of logits, most
+// probable first (ties keep class order): the "top" of a Result.
+func Top(classes []string, logits []float32, k int) []Class {
 	p := model.Softmax(logits)
 	idx := make([]int, len(p))
 	for i := range idx {

@@ -1,0 +1,264 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// errQueueFull is returned by submit when the model's queue is full; the
+// server answers 503.
+var errQueueFull = errors.New("inference queue is full, try again later")
+
+// errStopping is returned for requests that reach a batcher after it
+// stopped; the server answers 503.
+var errStopping = errors.New("server is shutting down")
+
+// job is one request's images waiting for a forward pass.
+type job struct {
+	model  *Model
+	rows   int
+	x      []float32 // rows x input values, normalized
+	logits []float32 // rows x classes, written by the batcher
+	ctx    context.Context
+	err    error
+	done   chan struct{} // signalled once when the job is answered
+}
+
+var jobPool = sync.Pool{New: func() any { return &job{done: make(chan struct{}, 1)} }}
+
+// newJob returns a pooled job with room for rows images of m.
+func newJob(ctx context.Context, m *Model, rows int) *job {
+	j := jobPool.Get().(*job)
+	j.model, j.rows, j.ctx, j.err = m, rows, ctx, nil
+	j.x = grow(j.x, rows*m.Geometry.Size())
+	j.logits = grow(j.logits, rows*len(m.Classes))
+	return j
+}
+
+// release returns an answered job to the pool.
+func (j *job) release() {
+	j.model, j.ctx = nil, nil
+	jobPool.Put(j)
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// forwardFunc runs a model over rows inputs: fill writes input i, out
+// receives the logits of input i.
+type forwardFunc func(m *Model, rows int, fill func(i int, dst []float32), out func(i int, logits []float32)) error
+
+// runNet is the forward pass of a loaded model.
+func runNet(m *Model, rows int, fill func(int, []float32), out func(int, []float32)) error {
+	return m.net.Logits(context.Background(), rows, fill, out)
+}
+
+// batcher answers one model's jobs in batches: requests that arrive
+// together share one forward pass. It takes what the queue holds, up to
+// maxBatch rows; while other requests are being parsed (arriving) it waits
+// up to maxDelay for them, and it never waits when nothing else is coming.
+// The queue is bounded: submit fails at once when it is full.
+type batcher struct {
+	queue    chan *job
+	maxBatch int
+	maxDelay time.Duration
+	arriving atomic.Int64 // requests parsed but not yet submitted
+	forward  forwardFunc
+	log      *slog.Logger
+	size     prometheus.Observer
+	duration prometheus.Observer
+	panics   prometheus.Counter
+
+	stop    chan struct{}
+	stopped chan struct{}
+	closing sync.Once
+
+	batch []*job
+	owner []int32 // per row of the batch: its job
+	row   []int32 // per row of the batch: its row in the job
+	held  *job    // taken from the queue but belonging to the next batch
+	last  *Model
+}
+
+func newBatcher(queue, maxBatch int, maxDelay time.Duration, forward forwardFunc, log *slog.Logger,
+	size, duration prometheus.Observer, panics prometheus.Counter) *batcher {
+	return &batcher{
+		queue: make(chan *job, queue), maxBatch: maxBatch, maxDelay: maxDelay, forward: forward, log: log,
+		size: size, duration: duration, panics: panics,
+		stop: make(chan struct{}), stopped: make(chan struct{}),
+	}
+}
+
+// submit queues j, or fails at once when the queue is full.
+func (b *batcher) submit(j *job) error {
+	select {
+	case <-b.stop:
+		return errStopping
+	default:
+	}
+	select {
+	case b.queue <- j:
+		return nil
+	default:
+		return errQueueFull
+	}
+}
+
+// wait blocks until j is answered and returns its error. answered is
+// false when the batcher stopped without answering j (j must then not be
+// reused).
+func (b *batcher) wait(j *job) (answered bool, err error) {
+	select {
+	case <-j.done:
+		return true, j.err
+	case <-b.stopped:
+		select {
+		case <-j.done:
+			return true, j.err
+		default:
+			return false, errStopping
+		}
+	}
+}
+
+// shutdown stops the batcher after it answered every queued job.
+func (b *batcher) shutdown() {
+	b.closing.Do(func() { close(b.stop) })
+	<-b.stopped
+}
+
+// run answers jobs until shutdown.
+func (b *batcher) run() {
+	defer close(b.stopped)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	stopping := false
+	for {
+		first := b.held
+		b.held = nil
+		if first == nil {
+			select {
+			case first = <-b.queue:
+			case <-b.stop:
+				stopping = true
+			}
+		}
+		if first == nil && stopping {
+			select {
+			case first = <-b.queue:
+			default:
+				return // every queued job was answered
+			}
+		}
+		b.collect(first, timer)
+		b.runBatch()
+	}
+}
+
+// collect fills b.batch, starting with first.
+func (b *batcher) collect(first *job, timer *time.Timer) {
+	b.batch = append(b.batch[:0], first)
+	rows := first.rows
+	var deadline time.Time
+	for rows < b.maxBatch {
+		var j *job
+		select {
+		case j = <-b.queue:
+		default:
+			if b.maxDelay <= 0 || b.arriving.Load() == 0 {
+				return // nothing else is coming: do not wait
+			}
+			if deadline.IsZero() {
+				deadline = time.Now().Add(b.maxDelay)
+			}
+			d := time.Until(deadline)
+			if d <= 0 {
+				return
+			}
+			timer.Reset(d)
+			select {
+			case j = <-b.queue:
+				timer.Stop()
+			case <-timer.C:
+				return
+			}
+		}
+		if j.model != first.model || rows+j.rows > b.maxBatch {
+			b.held = j
+			return
+		}
+		b.batch = append(b.batch, j)
+		rows += j.rows
+	}
+}
+
+// runBatch answers the jobs of b.batch with one forward pass.
+func (b *batcher) runBatch() {
+	live := b.batch[:0]
+	for _, j := range b.batch {
+		if err := j.ctx.Err(); err != nil {
+			j.err = err // the client is gone or timed out
+			j.done <- struct{}{}
+			continue
+		}
+		live = append(live, j)
+	}
+	if len(live) == 0 {
+		return
+	}
+	b.owner, b.row = b.owner[:0], b.row[:0]
+	for k, j := range live {
+		for r := range j.rows {
+			b.owner = append(b.owner, int32(k))
+			b.row = append(b.row, int32(r))
+		}
+	}
+	m := live[0].model
+	if b.last != nil && b.last != m {
+		b.last.net.Close() // a reload replaced it; it rebuilds if still used
+	}
+	b.last = m
+	in, classes := m.Geometry.Size(), len(m.Classes)
+	fill := func(i int, dst []float32) {
+		r := int(b.row[i])
+		copy(dst, live[b.owner[i]].x[r*in:(r+1)*in])
+	}
+	out := func(i int, logits []float32) {
+		r := int(b.row[i])
+		copy(live[b.owner[i]].logits[r*classes:(r+1)*classes], logits)
+	}
+	start := time.Now()
+	err := b.safeForward(m, len(b.owner), fill, out)
+	b.duration.Observe(time.Since(start).Seconds())
+	b.size.Observe(float64(len(b.owner)))
+	for _, j := range live {
+		j.err = err
+		j.done <- struct{}{}
+	}
+	clear(b.batch) // drop references to answered jobs
+}
+
+// safeForward runs the forward pass, turning a panic into an error so
+// that one bad batch cannot take the server down.
+func (b *batcher) safeForward(m *Model, rows int, fill func(int, []float32), out func(int, []float32)) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.panics.Inc()
+			b.log.Error("panic in inference", "model", m.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("inference failed: %v", p)
+		}
+	}()
+	return b.forward(m, rows, fill, out)
+}
