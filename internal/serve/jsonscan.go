@@ -66,7 +66,7 @@ func (s *scanner) unexpected(what string) error {
 
 // end checks that nothing but white space follows the document.
 func (s *scanner) end() error {
-	if s.peek() != 0 {
+	if s.ws(); s.i < len(s.b) {
 		return s.errf("unexpected %q after the top-level value", s.b[s.i])
 	}
 	return nil
@@ -242,7 +242,7 @@ func (s *scanner) skip() error {
 type number struct {
 	raw  []byte
 	mant uint64
-	exp  int  // value = ±mant * 10^exp
+	exp  int // value = ±mant * 10^exp
 	neg  bool
 	big  bool // more than 19 digits or a huge exponent: use strconv
 }
@@ -250,44 +250,54 @@ type number struct {
 // number reads a number following RFC 8259's grammar exactly.
 func (s *scanner) number() (number, error) {
 	s.ws()
-	start := s.i
-	var n number
 	b := s.b
-	i := s.i
+	start, i := s.i, s.i
+	var (
+		mant uint64
+		exp  int
+		neg  bool
+		big  bool
+	)
 	if i < len(b) && b[i] == '-' {
-		n.neg = true
+		neg = true
 		i++
 	}
 	switch {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			if n.mant < 1e18 {
-				n.mant = n.mant*10 + uint64(b[i]-'0')
-			} else {
-				n.big = true
+		for ; i < len(b); i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
 			}
-			i++
+			if mant < 1e18 {
+				mant = mant*10 + uint64(d)
+			} else {
+				big = true
+			}
 		}
 	default:
 		s.i = i
-		return n, s.unexpected("a digit")
+		return number{}, s.unexpected("a digit")
 	}
 	if i < len(b) && b[i] == '.' {
 		i++
-		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+		if i >= len(b) || b[i]-'0' > 9 {
 			s.i = i
-			return n, s.unexpected("a digit after '.'")
+			return number{}, s.unexpected("a digit after '.'")
 		}
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			if n.mant < 1e18 {
-				n.mant = n.mant*10 + uint64(b[i]-'0')
-			} else {
-				n.big = true
+		for ; i < len(b); i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
 			}
-			n.exp--
-			i++
+			if mant < 1e18 {
+				mant = mant*10 + uint64(d)
+			} else {
+				big = true
+			}
+			exp--
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -297,25 +307,27 @@ func (s *scanner) number() (number, error) {
 			eneg = b[i] == '-'
 			i++
 		}
-		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+		if i >= len(b) || b[i]-'0' > 9 {
 			s.i = i
-			return n, s.unexpected("a digit in the exponent")
+			return number{}, s.unexpected("a digit in the exponent")
 		}
 		e := 0
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			if e < 10000 {
-				e = e*10 + int(b[i]-'0')
+		for ; i < len(b); i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
 			}
-			i++
+			if e < 10000 {
+				e = e*10 + int(d)
+			}
 		}
 		if eneg {
 			e = -e
 		}
-		n.exp += e
+		exp += e
 	}
-	n.raw = b[start:i]
 	s.i = i
-	return n, nil
+	return number{raw: b[start:i], mant: mant, exp: exp, neg: neg, big: big}, nil
 }
 
 // pow10 holds the powers of ten that float64 represents exactly.

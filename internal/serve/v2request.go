@@ -180,32 +180,53 @@ func decodeInput(s *scanner, r *inferRequest, maxValues int) error {
 }
 
 // decodeData appends the numbers of a (possibly nested) array to r.data.
+// It is the hot loop of a request, written out without callbacks.
 func decodeData(s *scanner, r *inferRequest, maxValues int) error {
 	if s.peek() != '[' {
 		return s.unexpected("an array of numbers")
 	}
-	return s.array(func(int) error {
-		c := s.peek()
-		if c == '[' {
-			return decodeData(s, r, maxValues)
-		}
-		if c != '-' && (c < '0' || c > '9') {
+	if s.depth++; s.depth > maxJSONDepth {
+		return s.errf("nested deeper than %d", maxJSONDepth)
+	}
+	s.i++
+	if s.peek() == ']' {
+		s.i++
+		s.depth--
+		return nil
+	}
+	for {
+		switch c := s.peek(); {
+		case c == '[':
+			if err := decodeData(s, r, maxValues); err != nil {
+				return err
+			}
+		case c == '-' || '0' <= c && c <= '9':
+			n, err := s.number()
+			if err != nil {
+				return fmt.Errorf("element %d: %w", len(r.data), err)
+			}
+			if len(r.data) >= maxValues {
+				return fmt.Errorf("%w: more than %d", errTooManyValues, maxValues)
+			}
+			v, ok := n.float32()
+			if !ok {
+				return fmt.Errorf("element %d: %s is out of the FP32 range", len(r.data), n.raw)
+			}
+			r.data = append(r.data, v)
+		default:
 			return fmt.Errorf("element %d: not a number", len(r.data))
 		}
-		n, err := s.number()
-		if err != nil {
-			return fmt.Errorf("element %d: %w", len(r.data), err)
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			s.depth--
+			return nil
+		default:
+			return s.unexpected("',' or ']'")
 		}
-		if len(r.data) >= maxValues {
-			return fmt.Errorf("%w: more than %d", errTooManyValues, maxValues)
-		}
-		v, ok := n.float32()
-		if !ok {
-			return fmt.Errorf("element %d: %s is out of the FP32 range", len(r.data), n.raw)
-		}
-		r.data = append(r.data, v)
-		return nil
-	})
+	}
 }
 
 // checkUint8 reports the first element that is not an integer in [0, 255].
