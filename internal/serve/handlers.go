@@ -246,6 +246,11 @@ func (s *server) run(e *entry, j *job) (bool, error) {
 	if err := e.batcher.submit(j); err != nil {
 		return true, errorf(http.StatusServiceUnavailable, "%v", err)
 	}
+	return s.wait(e, j)
+}
+
+// wait waits for a submitted job's answer; see run.
+func (s *server) wait(e *entry, j *job) (bool, error) {
 	answered, err := e.batcher.wait(j)
 	switch {
 	case !answered:

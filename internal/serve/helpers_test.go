@@ -108,7 +108,8 @@ type running struct {
 	srv    *server
 	logs   *syncBuffer
 	cancel context.CancelFunc
-	done   chan error
+	done   chan struct{} // closed when Run returned
+	err    error         // Run's error
 }
 
 // stop drains the server and returns Run's error.
@@ -116,8 +117,8 @@ func (r *running) stop(t testing.TB) error {
 	t.Helper()
 	r.cancel()
 	select {
-	case err := <-r.done:
-		return err
+	case <-r.done:
+		return r.err
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not stop within 30s")
 		return nil
@@ -137,15 +138,18 @@ func start(t testing.TB, opts Options) *running {
 	srvCh := make(chan *server, 1)
 	opts.ready = func(s *server) { srvCh <- s }
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{logs: logs, cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- Run(ctx, opts) }()
+	r := &running{logs: logs, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		r.err = Run(ctx, opts)
+		close(r.done)
+	}()
 	select {
 	case addr := <-out.ch:
 		r.url = "http://" + addr
 		r.srv = <-srvCh
-	case err := <-r.done:
+	case <-r.done:
 		cancel()
-		t.Fatalf("server did not start: %v", err)
+		t.Fatalf("server did not start: %v", r.err)
 	case <-time.After(30 * time.Second):
 		cancel()
 		t.Fatal("server not ready within 30s")
@@ -304,3 +308,5 @@ func writeFileAtomic(t testing.TB, path string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }

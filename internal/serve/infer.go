@@ -23,22 +23,26 @@ func (s *server) infer(w http.ResponseWriter, r *http.Request, e *entry, m *Mode
 	b := e.batcher
 	b.arriving.Add(1)
 	plan, err := s.parseInfer(*bp, m, r)
-	if err == nil {
-		var keep bool
-		keep, err = s.run(e, plan.job)
-		b.arriving.Add(-1)
-		if !keep {
-			s.fail(w, r, err)
-			return
-		}
-		defer plan.job.release()
-	} else {
-		b.arriving.Add(-1)
-	}
 	if err != nil {
+		b.arriving.Add(-1)
 		s.fail(w, r, err)
 		return
 	}
+	err = b.submit(plan.job)
+	b.arriving.Add(-1)
+	if err != nil {
+		plan.job.release()
+		s.fail(w, r, errorf(http.StatusServiceUnavailable, "%v", err))
+		return
+	}
+	if keep, err := s.wait(e, plan.job); err != nil {
+		if keep {
+			plan.job.release()
+		}
+		s.fail(w, r, err)
+		return
+	}
+	defer plan.job.release()
 	s.writeInfer(w, r, m, plan)
 }
 
