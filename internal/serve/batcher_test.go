@@ -188,4 +188,3 @@ func TestSlowClient(t *testing.T) {
 		t.Fatalf("slow client got %q, want a 408", buf[:n])
 	}
 }
-
