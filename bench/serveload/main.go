@@ -44,6 +44,8 @@ type config struct {
 	maxRequests        int64
 	modes              []string
 	strict             bool
+	url                string
+	serverArgs         []string
 }
 
 func main() {
@@ -58,8 +60,11 @@ func main() {
 	flag.StringVar(&modes, "modes", "fp32,png", "request kinds: fp32 (V2 JSON), png (/v1 upload)")
 	flag.Int64Var(&c.maxRequests, "max-requests", 2_000_000, "request cap per point")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a throughput target is missed")
+	var serverArgs string
+	flag.StringVar(&serverArgs, "server-args", "", "more flags for lepton serve, space-separated (e.g. \"--threads 1\")")
+	flag.StringVar(&c.url, "url", "", "load an already running server (model \"bench\") instead: the load points only")
 	flag.Parse()
-	if c.checkpoint == "" {
+	if c.checkpoint == "" && c.url == "" {
 		fmt.Fprintln(os.Stderr, "serveload: -checkpoint is required")
 		os.Exit(2)
 	}
@@ -72,6 +77,7 @@ func main() {
 		c.concurrency = append(c.concurrency, n)
 	}
 	c.modes = strings.Split(modes, ",")
+	c.serverArgs = strings.Fields(serverArgs)
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "serveload:", err)
 		os.Exit(1)
@@ -87,7 +93,7 @@ type server struct {
 }
 
 func startServer(c config, args ...string) (*server, error) {
-	cmd := exec.Command(c.lepton, append([]string{"serve", "--checkpoint", c.checkpoint, "--name", "bench", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
+	cmd := exec.Command(c.lepton, append([]string{"serve", "--checkpoint", c.checkpoint, "--name", "bench", "--addr", "127.0.0.1:0", "--log-level", "warn"}, append(c.serverArgs, args...)...)...)
 	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	cmd.Stderr = lockedWriter{s.mu, s.stderr}
 	out, err := cmd.StdoutPipe()
@@ -366,6 +372,17 @@ func run(c config) error {
 	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	rps := map[string]float64{}
 	p99 := map[string]time.Duration{}
+	if c.url != "" {
+		for _, mode := range c.modes {
+			for _, conc := range c.concurrency {
+				load(c.url, byMode[mode], conc, c.warmup, c.maxRequests)
+				r := load(c.url, byMode[mode], conc, c.duration, c.maxRequests)
+				fmt.Printf("| %s | ? | %d | %d | %.0f | %s | %s | ? | %d |\n", mode, conc, r.requests, r.rps(),
+					ms(r.quantile(0.5)), ms(r.quantile(0.99)), r.errors)
+			}
+		}
+		return nil
+	}
 	for _, batching := range []string{"on", "off"} {
 		var args []string
 		if batching == "off" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lepton-cli/lepton/internal/model"
 	"github.com/lepton-cli/lepton/internal/serve"
 )
 
@@ -24,6 +25,7 @@ type serveOptions struct {
 	LogFormat    string
 	LogLevel     string
 	NoWatch      bool
+	Threads      int
 	maxBodyBytes int64
 }
 
@@ -70,6 +72,9 @@ address is loopback only: use --addr 0.0.0.0:8080 to serve other hosts.`,
 			if err != nil {
 				return err
 			}
+			if opts.Threads > 0 {
+				model.UseThreads(opts.Threads) // the handlers still use every core
+			}
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
@@ -106,6 +111,7 @@ address is loopback only: use --addr 0.0.0.0:8080 to serve other hosts.`,
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", d.DrainTimeout, "on SIGTERM, the longest wait for in-flight requests")
 	f.StringVar(&o.TokenFile, "token-file", "", "require a bearer token listed in `file` (one a line; reread on SIGHUP)")
 	f.BoolVar(&opts.NoWatch, "no-watch", false, "do not reload when a checkpoint file changes (SIGHUP still does)")
+	f.IntVar(&opts.Threads, "threads", 0, "matrix-multiply threads of a forward pass (0: all cores)")
 	f.BoolVar(&o.LogRequests, "log-requests", false, "log one line per request")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
 	f.StringVar(&opts.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")

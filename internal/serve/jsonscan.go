@@ -345,26 +345,9 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // float64, so the true value cannot be on the other side of one without the
 // float64 being that midpoint); those and subnormals go to strconv.
 func (n number) float32() (float32, bool) {
-	if !n.big && n.mant < 1<<53 && n.exp >= -22 && n.exp <= 22 {
-		f := float64(n.mant)
-		if n.exp < 0 {
-			f /= pow10[-n.exp]
-		} else {
-			f *= pow10[n.exp]
-		}
-		if f == 0 {
-			if n.neg {
-				return float32(math.Copysign(0, -1)), true
-			}
-			return 0, true
-		}
-		bits := math.Float64bits(f)
-		const low = 1<<29 - 1 // float64 bits below float32's precision
-		if bits&low != 1<<28 && f >= 0x1p-126 && f <= math.MaxFloat32 {
-			if n.neg {
-				f = -f
-			}
-			return float32(f), true
+	if !n.big {
+		if f, ok := fastFloat32(n.mant, n.exp, n.neg); ok {
+			return f, true
 		}
 	}
 	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(n.raw), len(n.raw)), 32)
@@ -372,4 +355,82 @@ func (n number) float32() (float32, bool) {
 		return 0, false // only ErrRange: the grammar was checked
 	}
 	return float32(v), true
+}
+
+// fastFloat32 is the fast path of number.float32: false when strconv must
+// decide.
+func fastFloat32(mant uint64, exp int, neg bool) (float32, bool) {
+	if mant >= 1<<53 || exp < -22 || exp > 22 {
+		return 0, false
+	}
+	f := float64(mant)
+	if exp < 0 {
+		f /= pow10[-exp]
+	} else {
+		f *= pow10[exp]
+	}
+	if f == 0 {
+		if neg {
+			return float32(math.Copysign(0, -1)), true
+		}
+		return 0, true
+	}
+	const low = 1<<29 - 1 // float64 bits below float32's precision
+	if math.Float64bits(f)&low == 1<<28 || f < 0x1p-126 || f > math.MaxFloat32 {
+		return 0, false
+	}
+	if neg {
+		f = -f
+	}
+	return float32(f), true
+}
+
+// plainFloat32 reads, at s.i, a number without exponent of at most 19
+// digits (what clients send for pixels) and converts it; ok is false, with
+// s.i unchanged, for anything else, which number and float32 then handle.
+func (s *scanner) plainFloat32() (v float32, ok bool) {
+	b, i := s.b, s.i
+	neg := false
+	if i < len(b) && b[i] == '-' {
+		neg = true
+		i++
+	}
+	var mant uint64
+	start := i
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		mant = mant*10 + uint64(d)
+	}
+	digits := i - start
+	if digits == 0 || digits > 1 && b[start] == '0' {
+		return 0, false
+	}
+	exp := 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		frac := i
+		for ; i < len(b); i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
+			}
+			mant = mant*10 + uint64(d)
+		}
+		exp = frac - i
+		if exp == 0 {
+			return 0, false
+		}
+		digits -= exp
+	}
+	if digits > 19 || i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		return 0, false
+	}
+	v, ok = fastFloat32(mant, exp, neg)
+	if ok {
+		s.i = i
+	}
+	return v, ok
 }

@@ -201,12 +201,16 @@ func decodeData(s *scanner, r *inferRequest, maxValues int) error {
 				return err
 			}
 		case c == '-' || '0' <= c && c <= '9':
+			if len(r.data) >= maxValues {
+				return fmt.Errorf("%w: more than %d", errTooManyValues, maxValues)
+			}
+			if v, ok := s.plainFloat32(); ok {
+				r.data = append(r.data, v)
+				break
+			}
 			n, err := s.number()
 			if err != nil {
 				return fmt.Errorf("element %d: %w", len(r.data), err)
-			}
-			if len(r.data) >= maxValues {
-				return fmt.Errorf("%w: more than %d", errTooManyValues, maxValues)
 			}
 			v, ok := n.float32()
 			if !ok {

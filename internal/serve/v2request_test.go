@@ -97,6 +97,7 @@ func TestNumberFloat32(t *testing.T) {
 			t.Fatalf("%s: %v", c, err)
 		}
 		got, ok := n.float32()
+		checkPlain(t, c)
 		want, werr := strconv.ParseFloat(c, 32)
 		if werr != nil {
 			if ok {
@@ -107,6 +108,24 @@ func TestNumberFloat32(t *testing.T) {
 		if !ok || math.Float32bits(got) != math.Float32bits(float32(want)) {
 			t.Errorf("%s: got %v (ok %v), want %v", c, got, ok, float32(want))
 		}
+	}
+}
+
+// checkPlain checks that the plain-number fast path, when it takes a
+// number, reads all of it and agrees with strconv.
+func checkPlain(t *testing.T, in string) {
+	t.Helper()
+	s := &scanner{b: []byte(in)}
+	v, ok := s.plainFloat32()
+	if !ok {
+		if s.i != 0 {
+			t.Fatalf("%q: plainFloat32 declined but moved to %d", in, s.i)
+		}
+		return
+	}
+	want, err := strconv.ParseFloat(in[:s.i], 32)
+	if err != nil || s.i != len(in) || math.Float32bits(v) != math.Float32bits(float32(want)) {
+		t.Fatalf("%q: plainFloat32 read %q as %v; strconv %v %v", in, in[:s.i], v, float32(want), err)
 	}
 }
 
@@ -121,6 +140,7 @@ func FuzzNumberFloat32(f *testing.F) {
 			return
 		}
 		got, ok := n.float32()
+		checkPlain(t, in)
 		want, werr := strconv.ParseFloat(in, 32)
 		if werr != nil {
 			if ok {
