@@ -148,3 +148,22 @@ test-slurm:
 	$(GO) vet -tags slurm ./cmd/lepton && \
 	$(GO) test -tags slurm -count=1 -timeout 15m -run '^TestSlurm' -v ./cmd/lepton; rc=$$?; \
 	test -n "$$was_up" || bash scripts/slurm-local.sh down; exit $$rc
+
+# Load and fault benchmark of "lepton serve" (bench/serveload): V2 FP32 and
+# PNG requests at concurrency 1, 8 and 64 with batching on and off, then a
+# SOAK-long run at concurrency 64 with 10% malformed requests. Loopback only.
+# The model is configs/mlp.yaml trained for one epoch into SERVE_RUN when
+# SERVE_CKPT is missing (about 15 s; data from LEPTON_DATA_DIR or the cache).
+# Smoke run: make bench-serve SERVE_POINT=5s SOAK=15s
+SERVE_RUN   ?= /tmp/bench-serve-run
+SERVE_CKPT  ?= $(SERVE_RUN)/checkpoints/best.safetensors
+SERVE_POINT ?= 20s
+SOAK        ?= 60s
+SERVE_ARGS  ?=
+
+.PHONY: bench-serve
+$(SERVE_RUN)/checkpoints/best.safetensors: | build
+	$(BIN) train --config configs/mlp.yaml --set train.epochs=1 --out $(SERVE_RUN) --force --quiet
+
+bench-serve: build $(SERVE_CKPT)
+	$(GO) run ./bench/serveload -lepton $(BIN) -checkpoint $(SERVE_CKPT) -duration $(SERVE_POINT) -soak $(SOAK) -server-args "$(SERVE_ARGS)"

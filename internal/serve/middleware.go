@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -17,13 +18,16 @@ import (
 // writeError answers {"error": msg} with the status code, the V2
 // protocol's error object.
 func writeError(w http.ResponseWriter, code int, msg string) {
-	b, _ := json.Marshal(struct {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // messages quote '<' and '>' as they are
+	enc.Encode(struct {
 		Error string `json:"error"`
 	}{msg})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
-	w.Write(append(b, '\n'))
+	w.Write(b.Bytes())
 }
 
 // writeJSON answers v as JSON with the status code.

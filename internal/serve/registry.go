@@ -91,6 +91,7 @@ type entry struct {
 	cur     atomic.Pointer[Model]
 	batcher *batcher
 	mu      sync.Mutex // serializes reloads
+	refused string     // digest of the last checkpoint refused, not retried on file events
 }
 
 // registry holds the served models.
@@ -211,7 +212,7 @@ func (r *registry) reload(e *entry, why string) error {
 	defer e.mu.Unlock()
 	old := e.cur.Load()
 	digest, err := fileDigest(e.path)
-	if err == nil && digest == old.Digest {
+	if err == nil && (digest == old.Digest || digest == e.refused && why != "signal") {
 		return errUnchanged
 	}
 	var m *Model
@@ -221,6 +222,7 @@ func (r *registry) reload(e *entry, why string) error {
 		err = fmt.Errorf("checkpoint %s: %w", e.path, err)
 	}
 	if err != nil {
+		e.refused = digest
 		r.metrics.reloadFailures.WithLabelValues(e.name).Inc()
 		r.log.Error("reload refused, the old model keeps serving", "model", e.name, "trigger", why,
 			"version", old.Version, "err", err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // inferVersion posts one image and returns the answering version and the
@@ -74,6 +75,18 @@ func TestReload(t *testing.T) {
 			if !strings.Contains(srv.logs.String(), "reload refused, the old model keeps serving") ||
 				!strings.Contains(srv.logs.String(), "corrupt checkpoint") {
 				t.Errorf("refused reload not logged:\n%s", srv.logs)
+			}
+			if tc.watch {
+				// Other files changing in the directory (a log, say) do not
+				// retry the refused file.
+				other := filepath.Join(filepath.Dir(path), "serve.log")
+				for i := range 5 {
+					os.WriteFile(other, []byte(strings.Repeat("x", i)), 0o644)
+					time.Sleep(settle)
+				}
+				if got := failures(); got != 1 {
+					t.Fatalf("the refused checkpoint was retried: %v failures", got)
+				}
 			}
 			if code, _ := do(t, "GET", srv.url+"/v2/health/ready", "", nil); code != 200 {
 				t.Fatalf("not ready after a refused reload: %d", code)

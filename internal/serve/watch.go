@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -55,9 +56,12 @@ func (s *server) watch(ctx context.Context) error {
 			s.reg.reloadAll("signal")
 		case ev := <-events:
 			dir := filepath.Dir(ev.Name)
-			if _, ok := dirs[dir]; ok {
-				pending[dir] = time.Now().Add(settle)
-				timer.Reset(settle)
+			for _, e := range dirs[dir] {
+				if concerns(ev, e.path) {
+					pending[dir] = time.Now().Add(settle)
+					timer.Reset(settle)
+					break
+				}
 			}
 		case err := <-errs:
 			s.log.Warn("checkpoint watcher", "err", err)
@@ -81,4 +85,15 @@ func (s *server) watch(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// concerns reports whether a directory event may have changed the
+// checkpoint at path: an event on the file itself, or any event when the
+// path is a symbolic link (Kubernetes volumes swap a link to a directory).
+func concerns(ev fsnotify.Event, path string) bool {
+	if filepath.Base(ev.Name) == filepath.Base(path) {
+		return true
+	}
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode()&os.ModeSymlink != 0
 }
