@@ -56,6 +56,10 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
+// arrivalPoll is how often a waiting batcher checks whether requests are
+// still arriving.
+const arrivalPoll = 100 * time.Microsecond
+
 // forwardFunc runs a model over rows inputs: fill writes input i, out
 // receives the logits of input i.
 type forwardFunc func(m *Model, rows int, fill func(i int, dst []float32), out func(i int, logits []float32)) error
@@ -74,7 +78,7 @@ type batcher struct {
 	queue    chan *job
 	maxBatch int
 	maxDelay time.Duration
-	arriving atomic.Int64 // requests parsed but not yet submitted
+	arriving atomic.Int64 // requests being parsed, not yet submitted
 	forward  forwardFunc
 	log      *slog.Logger
 	size     prometheus.Observer
@@ -187,12 +191,14 @@ func (b *batcher) collect(first *job, timer *time.Timer) {
 			if d <= 0 {
 				return
 			}
-			timer.Reset(d)
+			// Wait in short slices, looking again at what is arriving: a
+			// request that fails to parse never comes.
+			timer.Reset(min(d, arrivalPoll))
 			select {
 			case j = <-b.queue:
 				timer.Stop()
 			case <-timer.C:
-				return
+				continue
 			}
 		}
 		if j.model != first.model || rows+j.rows > b.maxBatch {

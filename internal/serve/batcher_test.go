@@ -188,3 +188,32 @@ func TestSlowClient(t *testing.T) {
 		t.Fatalf("slow client got %q, want a 408", buf[:n])
 	}
 }
+
+// TestWaitEndsWhenArrivalsStop has the batcher wait (an hour-long
+// --max-delay) for a request that is being parsed; when that request
+// gives up (a parse error: it never comes), the waiting batch runs.
+func TestWaitEndsWhenArrivalsStop(t *testing.T) {
+	var rows atomic.Int32
+	forward := func(m *Model, n int, fill func(int, []float32), out func(int, []float32)) error {
+		rows.Add(int32(n))
+		return nil
+	}
+	m := &Model{Geometry: Geometry{Height: 1, Width: 1, Channels: 1}, Classes: []string{"a"}}
+	met := newMetrics()
+	b := newBatcher(4, 64, time.Hour, forward, nil, met.batchSize.WithLabelValues("x"), met.forward.WithLabelValues("x"), met.panics)
+	go b.run()
+	defer b.shutdown()
+	b.arriving.Add(1) // another request is being parsed
+	j := &job{model: m, rows: 1, x: make([]float32, 1), logits: make([]float32, 1), ctx: t.Context(), done: make(chan struct{}, 1)}
+	if err := b.submit(j); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if rows.Load() != 0 {
+		t.Fatal("the batch ran while a request was still arriving")
+	}
+	b.arriving.Add(-1) // it failed to parse
+	if answered, err := b.wait(j); !answered || err != nil {
+		t.Fatalf("wait: %v %v", answered, err)
+	}
+}

@@ -28,9 +28,8 @@ func (s *server) infer(w http.ResponseWriter, r *http.Request, e *entry, m *Mode
 		s.fail(w, r, err)
 		return
 	}
-	err = b.submit(plan.job)
-	b.arriving.Add(-1)
-	if err != nil {
+	b.arriving.Add(-1) // before submit: the batcher must not wait for this request itself
+	if err := b.submit(plan.job); err != nil {
 		plan.job.release()
 		s.fail(w, r, errorf(http.StatusServiceUnavailable, "%v", err))
 		return
