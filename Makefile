@@ -135,6 +135,8 @@ fuzz:
 	$(GO) test ./internal/checkpoint -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/imaging -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/serve -run '^$$' -fuzz '^FuzzScanner$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/serve -run '^$$' -fuzz '^FuzzNumberFloat32$$' -fuzztime $(FUZZTIME)
 
 # Slurm end-to-end tests (cmd/lepton/slurm_test.go, build tag slurm) on a
 # real single-node cluster of this machine: scripts/slurm-local.sh installs

@@ -24,7 +24,9 @@ var layer = map[string]int{
 	"classifier": 4,
 	"train":      5, "predict": 5, "evaluate": 6, "onnx": 5,
 	"report": 6,
-	"run":    7, "runs": 7,
+	// The model server: checkpoints through classifier, answers in predict's shape.
+	"serve": 6,
+	"run":   7, "runs": 7,
 	// Many runs: runs each trial as a lepton train process, reads them back with runs.
 	"sweep": 8,
 }

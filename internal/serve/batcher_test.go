@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lepton-cli/lepton/internal/data"
 )
 
 // gatedForward is a forward pass that counts its calls and their rows and
@@ -198,7 +200,7 @@ func TestWaitEndsWhenArrivalsStop(t *testing.T) {
 		rows.Add(int32(n))
 		return nil
 	}
-	m := &Model{Geometry: Geometry{Height: 1, Width: 1, Channels: 1}, Classes: []string{"a"}}
+	m := &Model{Geometry: data.Geometry{Height: 1, Width: 1, Channels: 1}, Classes: []string{"a"}}
 	met := newMetrics()
 	b := newBatcher(4, 64, time.Hour, forward, nil, met.batchSize.WithLabelValues("x"), met.forward.WithLabelValues("x"), met.panics)
 	go b.run()

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/imaging"
 	"github.com/lepton-cli/lepton/internal/predict"
 )
@@ -173,7 +174,7 @@ func partError(err error, limit int64) error {
 
 // decodeImage decodes an upload into the model's planar pixels. The pixel
 // limit is checked from the header before decoding (413 when over it).
-func (s *server) decodeImage(f upload, g Geometry) ([]byte, error) {
+func (s *server) decodeImage(f upload, g data.Geometry) ([]byte, error) {
 	s.decode <- struct{}{}
 	img, err := imaging.Decode(bytes.NewReader(f.data), s.opts.MaxPixels)
 	<-s.decode
@@ -190,7 +191,7 @@ func (s *server) decodeImage(f upload, g Geometry) ([]byte, error) {
 // toPixels converts a decoded image to a model's planar input bytes. Every
 // model takes imaging's CIFAR-sized RGB today; when checkpoints carry their
 // own geometry, resize to g here.
-func toPixels(img image.Image, g Geometry) []byte {
+func toPixels(img image.Image, g data.Geometry) []byte {
 	_ = g
 	return imaging.ToCIFAR(img)
 }

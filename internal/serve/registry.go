@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/lepton-cli/lepton/internal/classifier"
-	"github.com/lepton-cli/lepton/internal/imaging"
+	"github.com/lepton-cli/lepton/internal/data"
 )
 
 // ModelSpec names a model and the checkpoint file it is served from.
@@ -48,22 +48,11 @@ func (e *ModelError) Error() string { return e.Err.Error() }
 // Unwrap returns the cause.
 func (e *ModelError) Unwrap() error { return e.Err }
 
-// Geometry is the image size a model takes.
-type Geometry struct {
-	Height, Width, Channels int
-}
-
-// Size is the number of input values of one image.
-func (g Geometry) Size() int { return g.Height * g.Width * g.Channels }
-
-// Plane is the number of pixels of one channel.
-func (g Geometry) Plane() int { return g.Height * g.Width }
-
 // geometryOf returns the image geometry a classifier takes. Checkpoints
-// carry no geometry yet: every lepton model takes imaging's CIFAR-sized
-// RGB images. When checkpoints describe their own geometry, read it here.
-func geometryOf(m *classifier.Model) (Geometry, error) {
-	g := Geometry{Height: imaging.Height, Width: imaging.Width, Channels: imaging.Size / imaging.Plane}
+// carry no geometry yet: every lepton model takes CIFAR-sized RGB images.
+// When checkpoints describe their own geometry, read it here.
+func geometryOf(m *classifier.Model) (data.Geometry, error) {
+	g := data.CIFARGeometry
 	if g.Size() != m.Spec.Input {
 		return g, fmt.Errorf("the model takes %d inputs, not a %dx%dx%d image", m.Spec.Input, g.Height, g.Width, g.Channels)
 	}
@@ -77,7 +66,7 @@ type Model struct {
 	Path     string
 	Digest   string // hex SHA-256 of the checkpoint file
 	Version  string // the digest's first 12 hex digits
-	Geometry Geometry
+	Geometry data.Geometry
 	Classes  []string
 	LoadedAt time.Time
 
