@@ -12,12 +12,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 
 	"github.com/lepton-cli/lepton/internal/classifier"
+	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/model"
 	"github.com/lepton-cli/lepton/internal/predict"
 )
@@ -277,5 +280,37 @@ func TestAuth(t *testing.T) {
 	})
 	if code, _ := do(t, "GET", srv.url+"/v2", "", nil, "Authorization", "Bearer secret-1"); code != 401 {
 		t.Fatalf("an old token still works after the rotation: %d", code)
+	}
+}
+
+// TestOtherGeometry serves a model fitted to 8x6 grey images with three
+// classes: the metadata, the V2 shapes and the /v1 resize follow the
+// checkpoint, nothing assumes CIFAR-10.
+func TestOtherGeometry(t *testing.T) {
+	cfg := config.Default()
+	cfg.Name = "grey"
+	cfg.Data.ImageSize, cfg.Data.Channels = []int{8, 6}, 1
+	cfg.Model.Input, cfg.Model.Classes, cfg.Model.Hidden = 48, 3, []int{4}
+	p, err := model.NewParams(cfg.Model.Spec(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := classifier.New(&cfg, p, data.Stats{Mean: []float32{0.5}, Std: []float32{0.25}}, []string{"a", "b", "c"})
+	path := filepath.Join(t.TempDir(), "grey.safetensors")
+	writeCheckpoint(t, path, m)
+	srv := start(t, Options{Models: []ModelSpec{{Path: path}}})
+	code, b := do(t, "GET", srv.url+"/v2/models/grey", "", nil)
+	want := `"inputs":[{"name":"input","datatype":"FP32","shape":[-1,48]},{"name":"input","datatype":"UINT8","shape":[-1,8,6,1]}],"outputs":[{"name":"probabilities","datatype":"FP32","shape":[-1,3]}`
+	if code != 200 || !strings.Contains(string(b), want) || !strings.Contains(string(b), `"classes":["a","b","c"]`) {
+		t.Fatalf("metadata %d %s", code, b)
+	}
+	pixels := strings.TrimSuffix(strings.Repeat("7,", 48), ",")
+	code, b = do(t, "POST", srv.url+"/v2/models/grey/infer", "", strings.NewReader(`{"inputs":[{"name":"input","datatype":"UINT8","shape":[1,8,6,1],"data":[`+pixels+`]}]}`))
+	if code != 200 || !strings.Contains(string(b), `"shape":[1,3]`) {
+		t.Fatalf("infer %d %s", code, b)
+	}
+	code, b = do(t, "POST", srv.url+"/v1/models/grey/predict?top_k=5", "image/png", bytes.NewReader(pngBytes(t, testImage(1))))
+	if code != 200 || strings.Count(string(b), `"class"`) != 3 {
+		t.Fatalf("predict %d %s", code, b)
 	}
 }

@@ -43,7 +43,7 @@ func (s *server) predict(w http.ResponseWriter, r *http.Request, e *entry, m *Mo
 	in := m.Geometry.Size()
 	j := newJob(r.Context(), m, len(files))
 	for i, f := range files {
-		pixels, err := s.decodeImage(f, m.Geometry)
+		pixels, err := s.decodeImage(f, m)
 		if err != nil {
 			j.release()
 			s.fail(w, r, err)
@@ -174,7 +174,7 @@ func partError(err error, limit int64) error {
 
 // decodeImage decodes an upload into the model's planar pixels. The pixel
 // limit is checked from the header before decoding (413 when over it).
-func (s *server) decodeImage(f upload, g data.Geometry) ([]byte, error) {
+func (s *server) decodeImage(f upload, m *Model) ([]byte, error) {
 	s.decode <- struct{}{}
 	img, err := imaging.Decode(bytes.NewReader(f.data), s.opts.MaxPixels)
 	<-s.decode
@@ -185,13 +185,15 @@ func (s *server) decodeImage(f upload, g data.Geometry) ([]byte, error) {
 	case err != nil:
 		return nil, errorf(http.StatusBadRequest, "image %q: %v", f.name, err)
 	}
-	return toPixels(img, g), nil
+	return toPixels(img, m.Geometry, m.Fit), nil
 }
 
-// toPixels converts a decoded image to a model's planar input bytes. Every
-// model takes imaging's CIFAR-sized RGB today; when checkpoints carry their
-// own geometry, resize to g here.
-func toPixels(img image.Image, g data.Geometry) []byte {
-	_ = g
-	return imaging.ToCIFAR(img)
+// toPixels converts a decoded image to a model's planar input bytes:
+// resized to its geometry as its training data was (fit), with ToCIFAR,
+// as lepton predict converts, for CIFAR-sized RGB models.
+func toPixels(img image.Image, g data.Geometry, fit imaging.Fit) []byte {
+	if g == data.CIFARGeometry {
+		return imaging.ToCIFAR(img)
+	}
+	return imaging.Planar(img, g.Width, g.Height, g.Channels, fit)
 }

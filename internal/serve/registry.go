@@ -17,6 +17,7 @@ import (
 
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/data"
+	"github.com/lepton-cli/lepton/internal/imaging"
 )
 
 // ModelSpec names a model and the checkpoint file it is served from.
@@ -48,11 +49,14 @@ func (e *ModelError) Error() string { return e.Err.Error() }
 // Unwrap returns the cause.
 func (e *ModelError) Unwrap() error { return e.Err }
 
-// geometryOf returns the image geometry a classifier takes. Checkpoints
-// carry no geometry yet: every lepton model takes CIFAR-sized RGB images.
-// When checkpoints describe their own geometry, read it here.
+// geometryOf returns the image geometry a classifier takes: the one its
+// stored config was fitted to (data.image_size, data.channels), or
+// CIFAR-10's for checkpoints written before configs recorded it.
 func geometryOf(m *classifier.Model) (data.Geometry, error) {
 	g := data.CIFARGeometry
+	if d := m.Config.Data; len(d.ImageSize) == 2 && d.Channels > 0 {
+		g = data.Geometry{Height: d.ImageSize[0], Width: d.ImageSize[1], Channels: d.Channels}
+	}
 	if g.Size() != m.Spec.Input {
 		return g, fmt.Errorf("the model takes %d inputs, not a %dx%dx%d image", m.Spec.Input, g.Height, g.Width, g.Channels)
 	}
@@ -68,6 +72,7 @@ type Model struct {
 	Version  string // the digest's first 12 hex digits
 	Geometry data.Geometry
 	Classes  []string
+	Fit      imaging.Fit // how uploads of another aspect ratio are fitted
 	LoadedAt time.Time
 
 	net *classifier.Model
@@ -141,9 +146,13 @@ func loadModel(name, path string, warm int) (*Model, error) {
 		if err := CheckName(name); err != nil {
 			return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 		}
+		fit := imaging.Stretch
+		if f, err := imaging.ParseFit(net.Config.Data.Resize); err == nil {
+			fit = f
+		}
 		m := &Model{
 			Name: name, Path: path, Digest: before, Version: before[:12],
-			Geometry: g, Classes: net.Classes, LoadedAt: time.Now(), net: net,
+			Geometry: g, Classes: net.Classes, Fit: fit, LoadedAt: time.Now(), net: net,
 		}
 		if err := warmUp(net, warm); err != nil {
 			return nil, fmt.Errorf("checkpoint %s: %w", path, err)
