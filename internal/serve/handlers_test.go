@@ -295,7 +295,7 @@ func TestOtherGeometry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := classifier.New(&cfg, p, data.Stats{Mean: []float32{0.5}, Std: []float32{0.25}}, []string{"a", "b", "c"})
+	m := newModel(t, &cfg, p, data.Geometry{Height: 8, Width: 6, Channels: 1}, data.Stats{Mean: []float32{0.5}, Std: []float32{0.25}}, []string{"a", "b", "c"})
 	path := filepath.Join(t.TempDir(), "grey.safetensors")
 	writeCheckpoint(t, path, m)
 	srv := start(t, Options{Models: []ModelSpec{{Path: path}}})

@@ -37,7 +37,23 @@ func toyModel(t testing.TB, seed uint64) *classifier.Model {
 		t.Fatal(err)
 	}
 	stats := data.Stats{Mean: []float32{0.49, 0.48, 0.45}, Std: []float32{0.25, 0.24, 0.26}}
-	return classifier.New(&cfg, p, stats, data.DefaultClasses())
+	return newModel(t, &cfg, p, data.CIFARGeometry, stats, data.DefaultClasses())
+}
+
+// newModel wraps parameters into a classifier that records cfg as its
+// training config (where serve finds the default model name).
+func newModel(t testing.TB, cfg *config.Config, p *model.Params, g data.Geometry, stats data.Stats, classes []string) *classifier.Model {
+	t.Helper()
+	m, err := classifier.New(cfg.Model.Spec(), p, g, stats, classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := cfg.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.TrainConfig = string(y)
+	return m
 }
 
 // writeCheckpoint saves m to path atomically.

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/lepton-cli/lepton/internal/classifier"
 	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/imaging"
@@ -49,18 +51,16 @@ func (e *ModelError) Error() string { return e.Err.Error() }
 // Unwrap returns the cause.
 func (e *ModelError) Unwrap() error { return e.Err }
 
-// geometryOf returns the image geometry a classifier takes: the one its
-// stored config was fitted to (data.image_size, data.channels), or
-// CIFAR-10's for checkpoints written before configs recorded it.
-func geometryOf(m *classifier.Model) (data.Geometry, error) {
-	g := data.CIFARGeometry
-	if d := m.Config.Data; len(d.ImageSize) == 2 && d.Channels > 0 {
-		g = data.Geometry{Height: d.ImageSize[0], Width: d.ImageSize[1], Channels: d.Channels}
+// defaultName is a model's name when --name does not give one: the run
+// name in its stored training config, else "model".
+func defaultName(m *classifier.Model) string {
+	var c struct {
+		Name string `yaml:"name"`
 	}
-	if g.Size() != m.Spec.Input {
-		return g, fmt.Errorf("the model takes %d inputs, not a %dx%dx%d image", m.Spec.Input, g.Height, g.Width, g.Channels)
+	if yaml.Unmarshal([]byte(m.TrainConfig), &c) == nil && CheckName(c.Name) == nil {
+		return c.Name
 	}
-	return g, nil
+	return "model"
 }
 
 // Model is one loaded version of a named model. It is immutable once
@@ -136,20 +136,14 @@ func loadModel(name, path string, warm int) (*Model, error) {
 			}
 			return nil, fmt.Errorf("checkpoint %s: changed while being read", path)
 		}
-		g, err := geometryOf(net)
-		if err != nil {
-			return nil, fmt.Errorf("checkpoint %s: %w", path, err)
-		}
+		g := net.Geometry
 		if name == "" {
-			name = net.Config.Name
+			name = defaultName(net)
 		}
 		if err := CheckName(name); err != nil {
 			return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 		}
-		fit := imaging.Stretch
-		if f, err := imaging.ParseFit(net.Config.Data.Resize); err == nil {
-			fit = f
-		}
+		fit := net.ImageShape().Fit
 		m := &Model{
 			Name: name, Path: path, Digest: before, Version: before[:12],
 			Geometry: g, Classes: net.Classes, Fit: fit, LoadedAt: time.Now(), net: net,
