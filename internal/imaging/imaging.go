@@ -23,8 +23,6 @@ import (
 	"image/png"
 	"io"
 
-	"github.com/lepton-cli/lepton/internal/regularfile"
-
 	// Register the GIF decoder; PNG and JPEG register through their
 	// imports above.
 	_ "image/gif"
@@ -320,17 +318,7 @@ func fromRGBA(out []byte, m *image.RGBA) {
 // "open pipe.png: not a regular file"; the cause is wrapped. The name "-"
 // is not special.
 func LoadFile(path string, maxPixels int) ([]byte, error) {
-	f, err := regularfile.Open(path)
-	if err != nil {
-		return nil, err // *fs.PathError: "open <path>: <cause>"
-	}
-	defer f.Close()
-	img, release, err := decode(f, maxPixels)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	defer release()
-	return ToCIFAR(img), nil
+	return LoadFileAs(path, maxPixels, CIFAR)
 }
 
 // FromCIFAR converts a CIFAR-10 planar image (1024 R, 1024 G, 1024 B) to

@@ -34,6 +34,9 @@ func (s Shape) Convert(img image.Image) []byte {
 	if fit == "" {
 		fit = Stretch
 	}
+	if s.Width == Width && s.Height == Height && s.Channels == 3 && fit == Stretch {
+		return ToCIFAR(img) // the same bytes as Planar, with fast paths for exact 32x32 images
+	}
 	return Planar(img, s.Width, s.Height, s.Channels, fit)
 }
 

@@ -189,11 +189,8 @@ func (s *server) decodeImage(f upload, m *Model) ([]byte, error) {
 }
 
 // toPixels converts a decoded image to a model's planar input bytes:
-// resized to its geometry as its training data was (fit), with ToCIFAR,
-// as lepton predict converts, for CIFAR-sized RGB models.
+// resized to its geometry as its training data was (fit), as lepton
+// predict converts.
 func toPixels(img image.Image, g data.Geometry, fit imaging.Fit) []byte {
-	if g == data.CIFARGeometry {
-		return imaging.ToCIFAR(img)
-	}
-	return imaging.Planar(img, g.Width, g.Height, g.Channels, fit)
+	return imaging.Shape{Width: g.Width, Height: g.Height, Channels: g.Channels, Fit: fit}.Convert(img)
 }
