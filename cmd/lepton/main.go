@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/term"
+
+	"github.com/lepton-cli/lepton/internal/engine"
 )
 
 func main() {
@@ -45,11 +47,16 @@ func mainRun() int {
 // error, reporting the error as one line on stderr unless it is an
 // interruption (the caller reports the signal).
 func execute(ctx context.Context, s *streams, args []string) (int, error) {
-	root := newRootCmd(s)
-	root.SetArgs(args)
-	err := checkCommand(root, args)
-	if err == nil {
-		err = root.ExecuteContext(ctx)
+	// LEPTON_KERNEL first: "lepton --version" reports the kernel too.
+	_, err := engine.ForceKernel(s.Getenv(engine.EnvKernel))
+	if err != nil {
+		err = usageError{err}
+	} else {
+		root := newRootCmd(s)
+		root.SetArgs(args)
+		if err = checkCommand(root, args); err == nil {
+			err = root.ExecuteContext(ctx)
+		}
 	}
 	if err == nil {
 		return exitOK, nil

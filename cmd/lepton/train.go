@@ -134,10 +134,11 @@ func trainRun(cmd *cobra.Command, s *streams, opts *trainOptions) error {
 	if s.Getenv("GOGC") == "" {
 		es.GCPercent = 50
 	}
-	engine.Configure(es)
+	kernel := engine.Configure(es)
 	ctx := cmd.Context()
 	dir, err := run.Train(ctx, run.Options{
 		Config:      cfg,
+		Kernel:      kernel,
 		DataDir:     data.ResolveLocation(cfg.Data.Dataset, opts.Data, cfg.Data.Dir, s.Getenv),
 		DataCache:   data.CacheRoot(s.Getenv),
 		OutDir:      opts.Out,

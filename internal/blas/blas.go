@@ -12,7 +12,9 @@
 // computed by the same sequence of floating-point operations (the AVX2 and
 // AVX-512 kernels even give bit-identical results). The kernel is chosen
 // with golang.org/x/sys/cpu, so GODEBUG=cpu.avx512f=off forces the AVX2
-// kernel and GODEBUG=cpu.avx2=off the portable one.
+// kernel and GODEBUG=cpu.avx2=off the portable one; ForceKernel (the
+// LEPTON_KERNEL environment variable, applied by lepton's commands) picks
+// one explicitly.
 //
 // Parallel calls hand parts of C to worker goroutines, which poll for work
 // for up to a millisecond after each call before sleeping: waking a
@@ -51,10 +53,11 @@ type Implementation struct {
 
 // New returns an Implementation that runs Sgemm on up to threads goroutines
 // (threads <= 0 means runtime.NumCPU()). With threads == 1 every call runs
-// on the calling goroutine. The fastest micro-kernel the CPU supports is
-// used: AVX-512, else AVX2+FMA, else portable Go.
+// on the calling goroutine. The micro-kernel is the one ForceKernel chose
+// (LEPTON_KERNEL), else the fastest the CPU supports: AVX-512, else
+// AVX2+FMA, else portable Go.
 func New(threads int) *Implementation {
-	return newImpl(threads, bestKernel())
+	return newImpl(threads, selectedKernel())
 }
 
 // newImpl is New with an explicit kernel, which must be available.

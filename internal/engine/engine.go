@@ -9,8 +9,31 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/lepton-cli/lepton/internal/blas"
 	"github.com/lepton-cli/lepton/internal/model"
+	"github.com/lepton-cli/lepton/internal/optim"
 )
+
+// EnvKernel is the environment variable that forces the matrix-multiply
+// kernel (see ForceKernel).
+const EnvKernel = blas.EnvKernel
+
+// ForceKernel applies value, a LEPTON_KERNEL value, to the kernels of later
+// Configure calls: "avx512" (or "avx512-fma"), "avx2" (or "avx2-fma") or
+// "generic", in any case; empty means the fastest the CPU supports.
+// "generic" also makes the optimizers use their portable Go loops, so no
+// SIMD assembly runs. It returns the matrix-multiply kernel's name, or an
+// error naming LEPTON_KERNEL and value for an unknown kernel or one the
+// CPU cannot run (blas.ErrUnknownKernel, blas.ErrKernelUnsupported), in
+// which case nothing changes.
+func ForceKernel(value string) (string, error) {
+	name, err := blas.ForceKernel(value)
+	if err != nil {
+		return "", err
+	}
+	optim.UseSIMD(name != blas.KernelGeneric)
+	return name, nil
+}
 
 // Settings are the process-wide compute settings.
 type Settings struct {

@@ -126,3 +126,21 @@ func sgdGeneric(p, g, vel []float32, k *sgdConsts) {
 		p[j] -= float32(rate * gj)
 	}
 }
+
+// UseSIMD selects the optimizers' kernel: with on, the preferred one (the
+// last of kernels, as at initialization); without, the portable Go loops.
+// All kernels give bit-identical results, so this only rules out assembly
+// (LEPTON_KERNEL=generic). Call it before training, not concurrently with
+// an update.
+func UseSIMD(on bool) {
+	k := genericKernel
+	if on {
+		k = kernels[len(kernels)-1]
+	}
+	if active.name != k.name { // no write in the usual case
+		active = k
+	}
+}
+
+// KernelName reports the optimizers' kernel: "avx2" or "generic".
+func KernelName() string { return active.name }

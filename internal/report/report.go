@@ -51,6 +51,9 @@ type Report struct {
 	Checkpoint      string               `json:"checkpoint"`
 	StoppedEarly    bool                 `json:"stopped_early"`
 	Data            *Data                `json:"data,omitempty"`
+	// Kernel is the matrix-multiply micro-kernel the run used
+	// ("avx512-fma", "avx2-fma" or "generic"; LEPTON_KERNEL forces one).
+	Kernel string `json:"kernel,omitempty"`
 }
 
 // Data says what a run trained on.

@@ -46,6 +46,7 @@ type Options struct {
 	Quiet       bool // no per-epoch lines either
 	Now         func() time.Time
 	Listeners   []train.Listener // extra listeners, after the built-in ones
+	Kernel      string           // matrix-multiply kernel in use (engine.Configure), for report.json
 }
 
 // splits are the data a run trains, validates and tests on.
@@ -153,7 +154,7 @@ func Train(ctx context.Context, opts Options) (dir string, err error) {
 	rep := &report.Report{
 		Name: cfg.Name, TrainImages: sp.train.Len(), ValImages: sp.val.Len(),
 		Parameters: m.Params.Count(), Checkpoint: filepath.Join(rundir.CheckpointDir, rundir.BestFile),
-		Data: report.DataOf(sp.src, cfg.Data.Dir),
+		Data: report.DataOf(sp.src, cfg.Data.Dir), Kernel: opts.Kernel,
 	}
 	announce(opts, loop, rep, dir, res.ck != nil)
 
