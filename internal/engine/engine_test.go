@@ -56,7 +56,11 @@ func TestForceKernel(t *testing.T) {
 		t.Run(tc.value, func(t *testing.T) {
 			if tc.need != "" {
 				if _, err := blas.ParseKernel(tc.need); err != nil {
-					t.Skip(err)
+					// This CPU cannot run it: forcing it must be refused.
+					if _, err := ForceKernel(tc.value); !errors.Is(err, blas.ErrKernelUnsupported) {
+						t.Fatalf("ForceKernel(%q) on a CPU without it: %v, want ErrKernelUnsupported", tc.value, err)
+					}
+					return
 				}
 			}
 			name, err := ForceKernel(tc.value)
