@@ -59,7 +59,7 @@ type Batch struct {
 // all released does not allocate per batch once it has filled its pipeline.
 type Loader struct {
 	o       LoaderOptions
-	table   [][256]float32
+	norm    *normalizer
 	size    int // bytes (and values) per image
 	n       int // examples
 	batches int // batches in the epoch
@@ -114,7 +114,7 @@ func NewLoader(ctx context.Context, o LoaderOptions) *Loader {
 	if o.Data != nil {
 		g = o.Data.Geometry
 	}
-	l.table, l.size = o.Stats.table(g.Channels), g.Size()
+	l.norm, l.size = o.Stats.normalizer(g), g.Size()
 	window := o.Prefetch + o.Workers
 	l.sem = make(chan struct{}, window)
 	l.slots = make([]chan *Batch, window)
@@ -236,7 +236,6 @@ func (l *Loader) build(b *Batch, i int, img []byte, aug *Augmenter, pcg *rand.PC
 	b.Index, b.Size = i, size
 	b.X = b.X[:size*l.size]
 	b.Y = b.Y[:size]
-	plane := l.o.Data.Geometry.Plane()
 	for j := range size {
 		p := lo + j
 		id := l.o.Order[p]
@@ -246,7 +245,7 @@ func (l *Loader) build(b *Batch, i int, img []byte, aug *Augmenter, pcg *rand.PC
 			aug.Apply(img, src, rng)
 			src = img
 		}
-		normalizeWith(b.X[j*l.size:(j+1)*l.size], src, l.table, plane)
+		l.norm.image(b.X[j*l.size:(j+1)*l.size], src)
 		b.Y[j] = int(l.o.Data.Labels[id])
 	}
 }

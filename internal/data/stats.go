@@ -66,9 +66,11 @@ func (s Stats) Normalize(dst []float32, img []byte) {
 		if lo >= hi {
 			return
 		}
-		mean, std := s.mean(c), s.std(c)
-		for i, v := range img[lo:hi] {
-			dst[lo+i] = (float32(v)/255 - mean) / std
+		k := normConsts{scale: 255, mean: s.mean(c), std: s.std(c)}
+		if f := activeNorm.f; f != nil {
+			f(dst[lo:hi], img[lo:hi], &k)
+		} else {
+			normalizeGo(dst[lo:hi], img[lo:hi], &k)
 		}
 	}
 }
@@ -108,22 +110,9 @@ func Fill(x []float32, y []int, d *Dataset, idx []int, s Stats) {
 	size := g.Size()
 	x = x[:len(idx)*size]
 	y = y[:len(idx)]
-	t := s.table(g.Channels)
+	norm := s.normalizer(g)
 	for j, id := range idx {
-		normalizeWith(x[j*size:(j+1)*size], d.Image(id), t, g.Plane())
+		norm.image(x[j*size:(j+1)*size], d.Image(id))
 		y[j] = int(d.Labels[id])
-	}
-}
-
-// normalizeWith writes the normalized values of the image img into dst
-// (both of len(t)*plane elements) with the per-channel tables t.
-func normalizeWith(dst []float32, img []byte, t [][256]float32, plane int) {
-	for c := range t {
-		tc := &t[c]
-		in := img[c*plane : (c+1)*plane]
-		out := dst[c*plane : (c+1)*plane]
-		for k, v := range in {
-			out[k] = tc[v]
-		}
 	}
 }

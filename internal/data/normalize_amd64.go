@@ -1,0 +1,49 @@
+//go:build amd64 && !purego
+
+package data
+
+import "golang.org/x/sys/cpu"
+
+// normAVX2Asm normalizes the n bytes at src into the n floats at dst with
+// the factors k; n must be a multiple of 16. See normalize_amd64.s.
+//
+//go:noescape
+func normAVX2Asm(dst *float32, src *byte, n int, k *normConsts)
+
+// normAVX512Asm is normAVX2Asm 16 lanes wide; n must be a multiple of 32.
+//
+//go:noescape
+func normAVX512Asm(dst *float32, src *byte, n int, k *normConsts)
+
+func init() {
+	// x/sys/cpu honours GODEBUG: GODEBUG=cpu.avx512f=off or cpu.avx2=off
+	// leaves those kernels out.
+	if cpu.X86.HasAVX && cpu.X86.HasAVX2 {
+		normKernels = append(normKernels, normKernel{name: "avx2", f: normAVX2})
+	}
+	if cpu.X86.HasAVX512F {
+		normKernels = append(normKernels, normKernel{name: "avx512", f: normAVX512})
+	}
+	UseSIMD(true)
+}
+
+// normAVX2 is normalizeGo with the blocks of 16 bytes done by normAVX2Asm.
+func normAVX2(dst []float32, src []byte, k *normConsts) {
+	n := len(src) &^ 15
+	if n > 0 {
+		_ = dst[len(src)-1]
+		normAVX2Asm(&dst[0], &src[0], n, k)
+	}
+	normalizeGo(dst[n:], src[n:], k)
+}
+
+// normAVX512 is normalizeGo with the blocks of 32 bytes done by
+// normAVX512Asm.
+func normAVX512(dst []float32, src []byte, k *normConsts) {
+	n := len(src) &^ 31
+	if n > 0 {
+		_ = dst[len(src)-1]
+		normAVX512Asm(&dst[0], &src[0], n, k)
+	}
+	normalizeGo(dst[n:], src[n:], k)
+}
