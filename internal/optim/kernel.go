@@ -1,9 +1,13 @@
 package optim
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"strings"
+)
 
 // The element-wise updates are done by kernels: a portable Go loop and, on
-// amd64 with AVX2, an assembly version of it (kernel_amd64.go). Every
+// amd64 with AVX2 or AVX-512, assembly versions of it (kernel_amd64.go). Every
 // kernel performs, on every element, exactly the same sequence of float32
 // operations as the Go loop, each rounded to float32 (no fused
 // multiply-add: the Go loops convert every product to float32 explicitly,
@@ -59,8 +63,9 @@ var genericKernel = kernel{name: "generic", adam: adamGeneric, sgd: sgdGeneric}
 var kernels = []kernel{genericKernel}
 
 // active is the kernel used by the optimizers: the last entry of kernels,
-// set at initialization ("avx2" on amd64 machines with AVX2 unless built
-// with the purego tag, else "generic"). Tests switch it to compare the
+// set at initialization ("avx512" on amd64 machines with AVX-512, "avx2"
+// on those with AVX2 only, unless built with the purego tag, else
+// "generic"). Tests switch it to compare the
 // kernels.
 var active = genericKernel
 
@@ -133,14 +138,40 @@ func sgdGeneric(p, g, vel []float32, k *sgdConsts) {
 // (LEPTON_KERNEL=generic). Call it before training, not concurrently with
 // an update.
 func UseSIMD(on bool) {
-	k := genericKernel
+	isa := "generic"
 	if on {
-		k = kernels[len(kernels)-1]
+		isa = "avx512"
+	}
+	_ = UseKernel(isa) // a known name: no error
+}
+
+// UseKernel selects the best of this machine's kernels that uses no wider
+// instructions than isa: "avx512" (any), "avx2" (AVX2 at most) or "generic"
+// (the portable Go loops). A "-fma" suffix, as in the matrix multiply's
+// kernel names, is ignored, so LEPTON_KERNEL=avx2 keeps the optimizers on
+// AVX2 too. All kernels give bit-identical results. It fails, changing
+// nothing, on another name. Call it before training, not concurrently with
+// an update.
+func UseKernel(isa string) error {
+	isa = strings.TrimSuffix(strings.ToLower(isa), "-fma")
+	rank, ok := kernelRank[isa]
+	if !ok {
+		return fmt.Errorf("optimizer kernel %q: unknown (want avx512, avx2 or generic)", isa)
+	}
+	k := genericKernel
+	for _, c := range kernels {
+		if kernelRank[c.name] <= rank {
+			k = c // kernels are in increasing order
+		}
 	}
 	if active.name != k.name { // no write in the usual case
 		active = k
 	}
+	return nil
 }
 
-// KernelName reports the optimizers' kernel: "avx2" or "generic".
+// kernelRank orders the kernels' instruction sets.
+var kernelRank = map[string]int{"generic": 0, "avx2": 1, "avx512": 2}
+
+// KernelName reports the optimizers' kernel: "avx512", "avx2" or "generic".
 func KernelName() string { return active.name }

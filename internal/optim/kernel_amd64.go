@@ -16,13 +16,24 @@ func adamAVX2Asm(p, grad, m, v *float32, n int, k *adamConsts)
 //go:noescape
 func sgdAVX2Asm(p, grad, vel *float32, n int, k *sgdConsts)
 
+// adamAVX512Asm is adamAVX2Asm on blocks of 16 floats; n must be a
+// multiple of 16. See kernel512_amd64.s.
+//
+//go:noescape
+func adamAVX512Asm(p, grad, m, v *float32, n int, k *adamConsts)
+
 func init() {
 	// x/sys/cpu honours GODEBUG: GODEBUG=cpu.avx2=off selects the generic
-	// kernel.
+	// kernel, GODEBUG=cpu.avx512f=off the AVX2 one.
 	if cpu.X86.HasAVX && cpu.X86.HasAVX2 {
 		kernels = append(kernels, kernel{name: "avx2", adam: adamAVX2, sgd: sgdAVX2})
-		active = kernels[len(kernels)-1]
+		if cpu.X86.HasAVX512F {
+			// SGD has no square root or division: the AVX2 loop is
+			// limited by memory bandwidth already.
+			kernels = append(kernels, kernel{name: "avx512", adam: adamAVX512, sgd: sgdAVX2})
+		}
 	}
+	active = kernels[len(kernels)-1]
 }
 
 // adamAVX2 is adamGeneric with the blocks of 8 floats done by adamAVX2Asm.
@@ -31,6 +42,17 @@ func adamAVX2(p, g, m, v []float32, k *adamConsts) {
 	if n > 0 {
 		_, _, _ = g[len(p)-1], m[len(p)-1], v[len(p)-1]
 		adamAVX2Asm(&p[0], &g[0], &m[0], &v[0], n, k)
+	}
+	adamGeneric(p[n:], g[n:], m[n:], v[n:], k)
+}
+
+// adamAVX512 is adamGeneric with the blocks of 16 floats done by
+// adamAVX512Asm.
+func adamAVX512(p, g, m, v []float32, k *adamConsts) {
+	n := len(p) &^ 15
+	if n > 0 {
+		_, _, _ = g[len(p)-1], m[len(p)-1], v[len(p)-1]
+		adamAVX512Asm(&p[0], &g[0], &m[0], &v[0], n, k)
 	}
 	adamGeneric(p[n:], g[n:], m[n:], v[n:], k)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -127,20 +128,20 @@ func TestKernelsBitIdentical(t *testing.T) {
 // goroutines, inside tensors as well as between them, gives exactly the
 // results of one goroutine with every kernel.
 func TestThreadsBitIdentical(t *testing.T) {
-	old := minParallel
-	minParallel = 0
-	defer func() { minParallel = old }()
 	sizes := append([]int{5000}, oddSizes...)
 	for _, k := range kernels {
 		for si, s := range kernelSettings {
 			t.Run(fmt.Sprintf("%s/%s-%d", k.name, s.Name, si), func(t *testing.T) {
 				useKernel(t, k)
 				wantP, want := runSteps(t, s, sizes, 10, uint64(si))
-				for _, threads := range []int{2, 3, 7} {
-					s.Threads = threads
-					gotP, got := runSteps(t, s, sizes, 10, uint64(si))
-					if err := sameRun(gotP, got, wantP, want); err != nil {
-						t.Fatalf("%d threads: %v", threads, err)
+				for _, chunk := range []int{16, 37, 1 << 14} {
+					usePieces(t, chunk)
+					for _, threads := range []int{2, 3, 7} {
+						s.Threads = threads
+						gotP, got := runSteps(t, s, sizes, 10, uint64(si))
+						if err := sameRun(gotP, got, wantP, want); err != nil {
+							t.Fatalf("pieces of %d, %d threads: %v", chunk, threads, err)
+						}
 					}
 				}
 			})
@@ -154,22 +155,30 @@ func TestThreadsBitIdentical(t *testing.T) {
 // TestForRanges checks that the parallel split covers every element
 // exactly once.
 func TestForRanges(t *testing.T) {
-	old := minParallel
-	minParallel = 0
-	defer func() { minParallel = old }()
-	for _, sizes := range [][]int{nil, {0}, {1}, {3, 0, 40}, {100, 1, 33}, oddSizes} {
-		for threads := 0; threads <= 9; threads++ {
-			c := &counter{seen: zeros(sizes)}
-			forRanges(c.seen, threads, c)
-			for i := range c.seen {
-				for j, n := range c.seen[i] {
-					if n != 1 {
-						t.Fatalf("sizes %v, %d threads: element [%d][%d] updated %v times", sizes, threads, i, j, n)
+	for _, chunk := range []int{1, 16, 37, 1 << 14} {
+		usePieces(t, chunk)
+		for _, sizes := range [][]int{nil, {0}, {1}, {3, 0, 40}, {100, 1, 33}, oddSizes} {
+			for threads := 0; threads <= 9; threads++ {
+				c := &counter{seen: zeros(sizes)}
+				forRanges(c.seen, threads, c)
+				for i := range c.seen {
+					for j, n := range c.seen[i] {
+						if n != 1 {
+							t.Fatalf("pieces of %d, sizes %v, %d threads: element [%d][%d] updated %v times", chunk, sizes, threads, i, j, n)
+						}
 					}
 				}
 			}
 		}
 	}
+}
+
+// usePieces makes every step of more than one element parallel, in pieces
+// of chunk elements, until the test ends.
+func usePieces(t *testing.T, chunk int) {
+	oldMin, oldChunk := minParallel, parallelChunk
+	minParallel, parallelChunk = 0, chunk
+	t.Cleanup(func() { minParallel, parallelChunk = oldMin, oldChunk })
 }
 
 // counter counts the updates of each element.
@@ -205,18 +214,83 @@ func TestKernelName(t *testing.T) {
 	t.Logf("kernel %s", active.name)
 }
 
+// TestUseKernel checks that UseKernel picks the best kernel of this
+// machine no wider than asked, and refuses unknown names.
+func TestUseKernel(t *testing.T) {
+	useKernel(t, active)
+	has := map[string]bool{}
+	for _, k := range kernels {
+		has[k.name] = true
+	}
+	best := func(names ...string) string {
+		for _, n := range names {
+			if has[n] {
+				return n
+			}
+		}
+		return "generic"
+	}
+	tests := []struct {
+		isa, want string
+	}{
+		{isa: "generic", want: "generic"},
+		{isa: "avx2", want: best("avx2")},
+		{isa: "AVX2-FMA", want: best("avx2")},
+		{isa: "avx512", want: best("avx512", "avx2")},
+		{isa: "avx512-fma", want: best("avx512", "avx2")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.isa, func(t *testing.T) {
+			if err := UseKernel(tc.isa); err != nil {
+				t.Fatal(err)
+			}
+			if got := KernelName(); got != tc.want {
+				t.Fatalf("UseKernel(%q): kernel %s, want %s", tc.isa, got, tc.want)
+			}
+		})
+	}
+	if err := UseKernel("avx2"); err != nil {
+		t.Fatal(err)
+	}
+	before := KernelName()
+	if err := UseKernel("sse2"); err == nil {
+		t.Fatal("UseKernel(sse2) accepted")
+	}
+	if KernelName() != before {
+		t.Fatalf("a refused name changed the kernel to %s", KernelName())
+	}
+	UseSIMD(false)
+	if KernelName() != "generic" {
+		t.Fatalf("UseSIMD(false): kernel %s", KernelName())
+	}
+	UseSIMD(true)
+	if want := kernels[len(kernels)-1].name; KernelName() != want {
+		t.Fatalf("UseSIMD(true): kernel %s, want %s", KernelName(), want)
+	}
+}
+
 // benchSizes are the parameter sizes of the reference model
 // (3072-128-64-32-16-10 MLP): 404,378 floats.
 var benchSizes = []int{3072 * 128, 128, 128 * 64, 64, 64 * 32, 32, 32 * 16, 16, 16 * 10, 10}
 
+// bestSizes are those of configs/best.yaml's model (3072-1024-512-256-10
+// with batch norm): 3,805,450 floats.
+var bestSizes = []int{3072 * 1024, 1024, 1024, 1024, 1024 * 512, 512, 512, 512, 512 * 256, 256, 256, 256, 256 * 10, 10}
+
 // BenchmarkAdamStep measures one Adam and one AdamW step on the reference
-// model's parameters with each kernel, on 1 and 2 goroutines.
+// model's parameters with each kernel, on 1 and 2 goroutines, and one
+// AdamW step on configs/best.yaml's.
 func BenchmarkAdamStep(b *testing.B) {
-	for _, name := range []string{"adam", "adamw"} {
+	for _, name := range []string{"adam", "adamw", "adamw-best"} {
+		sizes := benchSizes
+		if name == "adamw-best" {
+			sizes = bestSizes
+		}
 		for _, k := range kernels {
 			for _, threads := range []int{1, 2} {
 				b.Run(fmt.Sprintf("%s/%s/threads=%d", name, k.name, threads), func(b *testing.B) {
-					benchStep(b, k, Settings{Name: name, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Threads: threads})
+					s := Settings{Name: strings.TrimSuffix(name, "-best"), Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Threads: threads}
+					benchStep(b, k, s, sizes)
 				})
 			}
 		}
@@ -228,13 +302,13 @@ func BenchmarkSGDStep(b *testing.B) {
 	for _, k := range kernels {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads=%d", k.name, threads), func(b *testing.B) {
-				benchStep(b, k, Settings{Name: "sgd", Momentum: 0.9, Nesterov: true, WeightDecay: 0.01, Threads: threads})
+				benchStep(b, k, Settings{Name: "sgd", Momentum: 0.9, Nesterov: true, WeightDecay: 0.01, Threads: threads}, benchSizes)
 			})
 		}
 	}
 }
 
-func benchStep(b *testing.B, k kernel, s Settings) {
+func benchStep(b *testing.B, k kernel, s Settings, benchSizes []int) {
 	useKernel(b, k)
 	opt, err := New(s, benchSizes)
 	if err != nil {

@@ -1,15 +1,19 @@
 package optim
 
-import "sync"
+import (
+	"sync/atomic"
+)
 
 // minParallel is the number of elements below which a step runs on the
 // calling goroutine whatever Settings.Threads: starting goroutines would
 // cost more than they save. Tests lower it.
 var minParallel = 1 << 15
 
-// parallelAlign is the granularity, in elements, of the ranges given to the
-// goroutines of a step: 16 floats, a 64-byte cache line.
-const parallelAlign = 16
+// parallelChunk is the number of elements of the pieces of a parallel
+// step: 16,384 floats, 64 KiB of each of the parameter, gradient and state
+// arrays, a few microseconds of work. It is a multiple of 16 floats (a
+// 64-byte cache line) so the pieces share no line. Tests lower it.
+var parallelChunk = 1 << 14
 
 // updater applies the current step to the elements [lo, hi) of parameter i.
 type updater interface {
@@ -18,10 +22,16 @@ type updater interface {
 
 // forRanges calls u.update on ranges covering every element of params once,
 // on the calling goroutine if threads <= 1 or params hold fewer than
-// minParallel elements, else on up to threads goroutines (the calling one
-// included), each given a contiguous range of the elements of all the
-// parameters taken together, which may start or end inside a parameter.
-// It returns when all the updates are done.
+// minParallel elements. Otherwise the elements of all the parameters taken
+// together are cut into pieces of parallelChunk elements (which may start
+// or end inside a parameter), and the calling goroutine and threads-1
+// helpers take the pieces one at a time until none is left. A helper that
+// starts late (the scheduler may take tens of microseconds to wake an idle
+// core, more when another process holds it) finds the work done and
+// leaves: the caller waits only for pieces already taken, never for a
+// helper to start, and no one spins. It returns when all the updates are
+// done. Each element gets the same operations whoever updates it, so the
+// results do not depend on threads.
 func forRanges(params [][]float32, threads int, u updater) {
 	total := 0
 	for _, p := range params {
@@ -31,20 +41,40 @@ func forRanges(params [][]float32, threads int, u updater) {
 		visit(params, 0, total, u)
 		return
 	}
-	// Ranges of at least minParallel/2 elements, so that small steps do not
-	// start more goroutines than they can use.
-	chunk := max((total+threads-1)/threads, minParallel/2)
-	chunk = (chunk + parallelAlign - 1) / parallelAlign * parallelAlign
-	var wg sync.WaitGroup
-	for lo := chunk; lo < total; lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			visit(params, lo, hi, u)
-		}(lo, min(lo+chunk, total))
+	j := &job{params: params, u: u, chunk: parallelChunk, total: total, finished: make(chan struct{})}
+	j.pieces = int64((total + j.chunk - 1) / j.chunk)
+	for range min(int64(threads-1), j.pieces-1) {
+		go j.work()
 	}
-	visit(params, 0, min(chunk, total), u)
-	wg.Wait()
+	j.work()
+	if j.done.Load() < j.pieces {
+		<-j.finished
+	}
+}
+
+// job is one parallel step of forRanges.
+type job struct {
+	params       [][]float32
+	u            updater
+	chunk, total int
+	pieces       int64
+	next, done   atomic.Int64  // pieces taken, pieces finished
+	finished     chan struct{} // closed when done reaches pieces
+}
+
+// work updates pieces until none is left to take.
+func (j *job) work() {
+	for {
+		k := j.next.Add(1) - 1
+		if k >= j.pieces {
+			return
+		}
+		lo := int(k) * j.chunk
+		visit(j.params, lo, min(lo+j.chunk, j.total), j.u)
+		if j.done.Add(1) == j.pieces {
+			close(j.finished)
+		}
+	}
 }
 
 // visit calls u.update on the non-empty parts of the parameters that fall
