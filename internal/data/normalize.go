@@ -1,5 +1,10 @@
 package data
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Normalization turns the bytes of an image into float32 values
 // (float32(v)/255 - mean) / std with the mean and std of the byte's channel:
 // three float32 operations, each rounded. Two implementations give the same
@@ -39,14 +44,40 @@ var activeNorm = normKernel{name: "generic"}
 // code. All give bit-identical values, so this only rules out assembly.
 // Call it before loading batches, not concurrently with them.
 func UseSIMD(on bool) {
+	isa := "generic"
+	if on {
+		isa = "avx512"
+	}
+	_ = UseKernel(isa) // a known name: no error
+}
+
+// UseKernel selects the best normalization kernel of this machine that uses
+// no wider instructions than isa: "avx512" (any), "avx2" (AVX2 at most) or
+// "generic" (the portable code). A "-fma" suffix, as in the matrix
+// multiply's kernel names, is ignored, so LEPTON_KERNEL=avx2 keeps the
+// normalization on AVX2 too. All kernels give bit-identical values. It
+// fails, changing nothing, on another name. Call it before loading
+// batches, not concurrently with them.
+func UseKernel(isa string) error {
+	isa = strings.TrimSuffix(strings.ToLower(isa), "-fma")
+	rank, ok := normRank[isa]
+	if !ok {
+		return fmt.Errorf("normalization kernel %q: unknown (want avx512, avx2 or generic)", isa)
+	}
 	k := normKernel{name: "generic"}
-	if on && len(normKernels) > 0 {
-		k = normKernels[len(normKernels)-1]
+	for _, c := range normKernels {
+		if normRank[c.name] <= rank {
+			k = c // normKernels are in increasing order
+		}
 	}
 	if activeNorm.name != k.name { // no write in the usual case
 		activeNorm = k
 	}
+	return nil
 }
+
+// normRank orders the kernels' instruction sets.
+var normRank = map[string]int{"generic": 0, "avx2": 1, "avx512": 2}
 
 // NormalizeKernel reports the normalization's kernel: "avx512", "avx2" or
 // "generic".

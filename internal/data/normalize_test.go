@@ -124,7 +124,7 @@ func TestNormalizeKernelsAgree(t *testing.T) {
 	}
 }
 
-// TestUseSIMD checks the kernel switch.
+// TestUseSIMD checks the kernel switches UseSIMD and UseKernel.
 func TestUseSIMD(t *testing.T) {
 	useNorm(t, activeNorm)
 	UseSIMD(false)
@@ -139,7 +139,35 @@ func TestUseSIMD(t *testing.T) {
 	if got := NormalizeKernel(); got != want {
 		t.Fatalf("UseSIMD(true): kernel %s, want %s", got, want)
 	}
-	t.Logf("kernels %v, active %s", allKernels(), NormalizeKernel())
+	for _, tc := range []struct{ isa, want string }{
+		{"generic", "generic"}, {"avx2-fma", best("avx2")}, {"AVX2", best("avx2")},
+		{"avx512", best("avx512", "avx2")}, {"avx512-fma", best("avx512", "avx2")},
+	} {
+		if err := UseKernel(tc.isa); err != nil {
+			t.Fatal(err)
+		}
+		if got := NormalizeKernel(); got != tc.want {
+			t.Errorf("UseKernel(%q): kernel %s, want %s", tc.isa, got, tc.want)
+		}
+	}
+	before := NormalizeKernel()
+	if err := UseKernel("sse2"); err == nil || NormalizeKernel() != before {
+		t.Fatalf("UseKernel(sse2): %v, kernel %s (was %s)", err, NormalizeKernel(), before)
+	}
+	t.Logf("kernels %v, active %s", allKernels(), want)
+}
+
+// best returns the first of names this machine has a kernel for, else
+// "generic".
+func best(names ...string) string {
+	for _, n := range names {
+		for _, k := range normKernels {
+			if k.name == n {
+				return n
+			}
+		}
+	}
+	return "generic"
 }
 
 // BenchmarkNormalize measures normalizing one batch of 128 CIFAR images
