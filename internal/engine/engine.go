@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 
 	"github.com/lepton-cli/lepton/internal/blas"
+	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/model"
 	"github.com/lepton-cli/lepton/internal/optim"
 )
@@ -21,8 +22,9 @@ const EnvKernel = blas.EnvKernel
 // ForceKernel applies value, a LEPTON_KERNEL value, to the kernels of later
 // Configure calls: "avx512" (or "avx512-fma"), "avx2" (or "avx2-fma") or
 // "generic", in any case; empty means the fastest the CPU supports.
-// "generic" also makes the optimizers use their portable Go loops, so no
-// SIMD assembly runs. It returns the matrix-multiply kernel's name, or an
+// The optimizers' and the input normalization's kernels follow: they use
+// no wider instructions than the matrix multiply's ("generic": the
+// portable Go code, so no SIMD assembly runs). It returns the matrix-multiply kernel's name, or an
 // error naming LEPTON_KERNEL and value for an unknown kernel or one the
 // CPU cannot run (blas.ErrUnknownKernel, blas.ErrKernelUnsupported), in
 // which case nothing changes.
@@ -31,7 +33,8 @@ func ForceKernel(value string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	optim.UseSIMD(name != blas.KernelGeneric)
+	_ = optim.UseKernel(name) // blas's names are known to both: no error
+	_ = data.UseKernel(name)
 	return name, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lepton-cli/lepton/internal/blas"
+	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/optim"
 )
 
@@ -72,6 +73,12 @@ func TestForceKernel(t *testing.T) {
 			}
 			if tc.optim != "" && optim.KernelName() != tc.optim {
 				t.Fatalf("optimizer kernel %q, want %q", optim.KernelName(), tc.optim)
+			}
+			if tc.want == blas.KernelAVX2FMA && (optim.KernelName() == "avx512" || data.NormalizeKernel() == "avx512") {
+				t.Fatalf("under %s the optimizer kernel is %s and the normalization's %s, want at most avx2", tc.want, optim.KernelName(), data.NormalizeKernel())
+			}
+			if tc.want == blas.KernelGeneric && data.NormalizeKernel() != "generic" {
+				t.Fatalf("normalization kernel %q under generic", data.NormalizeKernel())
 			}
 			if tc.want != blas.KernelGeneric && optim.KernelName() == "generic" && runtime.GOARCH == "amd64" && tc.need != "" {
 				t.Fatalf("optimizer kernel still generic under %s", tc.want)
