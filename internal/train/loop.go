@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"time"
 
 	"github.com/lepton-cli/lepton/internal/classifier"
@@ -110,7 +111,13 @@ func NewLoop(cfg *config.Config, m *classifier.Model, train, val *data.Dataset) 
 	for _, s := range m.Params.Slices() {
 		sizes = append(sizes, len(s))
 	}
-	opt, err := optim.New(cfg.Train.Optimizer.Settings(m.Params.NoDecay()), sizes)
+	settings := cfg.Train.Optimizer.Settings(m.Params.NoDecay())
+	// The update shares the cores the run computes on (its bits do not
+	// depend on how many).
+	if settings.Threads = cfg.Train.Threads; settings.Threads <= 0 {
+		settings.Threads = runtime.GOMAXPROCS(0)
+	}
+	opt, err := optim.New(settings, sizes)
 	if err != nil {
 		return nil, err
 	}
