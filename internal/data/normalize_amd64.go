@@ -20,6 +20,7 @@ func init() {
 	// leaves those kernels out.
 	if cpu.X86.HasAVX && cpu.X86.HasAVX2 {
 		normKernels = append(normKernels, normKernel{name: "avx2", f: normAVX2})
+		sumSq = sumSqSIMD
 	}
 	if cpu.X86.HasAVX512F {
 		normKernels = append(normKernels, normKernel{name: "avx512", f: normAVX512})
@@ -46,4 +47,25 @@ func normAVX512(dst []float32, src []byte, k *normConsts) {
 		normAVX512Asm(&dst[0], &src[0], n, k)
 	}
 	normalizeGo(dst[n:], src[n:], k)
+}
+
+// sumSqAVX2 adds to acc[0:4] partial sums of the n bytes at p and to
+// acc[4:8] partial sums of their squares; n must be a multiple of 32. See
+// sums_amd64.s.
+//
+//go:noescape
+func sumSqAVX2(p *byte, n int, acc *[8]uint64)
+
+// sumSqSIMD returns the sum of the bytes of b and the sum of their
+// squares with sumSqAVX2 for the blocks of 32 bytes.
+func sumSqSIMD(b []byte) (s, q uint64) {
+	n := len(b) &^ 31
+	if n > 0 {
+		var acc [8]uint64
+		sumSqAVX2(&b[0], n, &acc)
+		s = acc[0] + acc[1] + acc[2] + acc[3]
+		q = acc[4] + acc[5] + acc[6] + acc[7]
+	}
+	s2, q2 := sumSqGo(b[n:])
+	return s + s2, q + q2
 }

@@ -190,3 +190,42 @@ func BenchmarkNormalize(b *testing.B) {
 		})
 	}
 }
+
+// TestSumSq checks the SIMD sums of ComputeStats against the Go loop,
+// exactly, on random bytes and on all-255 runs long enough to overflow any
+// 32-bit partial sum.
+func TestSumSq(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	rnd := make([]byte, 5000)
+	for i := range rnd {
+		rnd[i] = byte(r.Uint32())
+	}
+	full := make([]byte, 1<<20)
+	for i := range full {
+		full[i] = 255
+	}
+	tests := []struct {
+		name string
+		b    []byte
+	}{
+		{"empty", nil}, {"short", rnd[:31]}, {"one block", rnd[:32]}, {"block and tail", rnd[1:34]},
+		{"plane", rnd[:1024]}, {"odd", rnd[3:4999]}, {"all 255", full},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, wq := sumSqGo(tc.b)
+			if s, q := sumSq(tc.b); s != ws || q != wq {
+				t.Fatalf("sumSq = %d, %d; want %d, %d", s, q, ws, wq)
+			}
+		})
+	}
+}
+
+// BenchmarkComputeStats measures the stats of 4,000 CIFAR images.
+func BenchmarkComputeStats(b *testing.B) {
+	d := synth(4000, 3)
+	b.SetBytes(int64(len(d.Images)))
+	for b.Loop() {
+		ComputeStats(d)
+	}
+}

@@ -26,11 +26,7 @@ func ComputeStats(d *Dataset) Stats {
 	for i := range n {
 		img := d.Images[i*size : (i+1)*size]
 		for c := range ch {
-			var s, q uint64
-			for _, v := range img[c*plane : (c+1)*plane] {
-				s += uint64(v)
-				q += uint64(v) * uint64(v)
-			}
+			s, q := sumSq(img[c*plane : (c+1)*plane])
 			sum[c] += s
 			sq[c] += q
 		}
@@ -47,6 +43,18 @@ func ComputeStats(d *Dataset) Stats {
 		st.Std[c] = float32(math.Sqrt(max(variance, 0)))
 	}
 	return st
+}
+
+// sumSq returns the sum of the bytes of b and the sum of their squares:
+// sumSqGo, or an exact SIMD version of it (normalize_amd64.go).
+var sumSq = sumSqGo
+
+func sumSqGo(b []byte) (s, q uint64) {
+	for _, v := range b {
+		s += uint64(v)
+		q += uint64(v) * uint64(v)
+	}
+	return s, q
 }
 
 // Channels returns the number of channels the stats describe (at least 1).
