@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
@@ -17,6 +18,10 @@ import (
 func FlipH(dst, src []byte, g Geometry) {
 	n, w := g.Size(), g.Width
 	dst, src = dst[:n], src[:n]
+	if w%8 == 0 {
+		flipWords(dst, src, w)
+		return
+	}
 	for row := 0; row < n; row += w {
 		s, d := src[row:row+w], dst[row:row+w]
 		for i, j := 0, w-1; i < j; i, j = i+1, j-1 {
@@ -25,6 +30,22 @@ func FlipH(dst, src []byte, g Geometry) {
 		}
 		if w%2 == 1 {
 			d[w/2] = s[w/2]
+		}
+	}
+}
+
+// flipWords is FlipH for rows of w bytes, w a multiple of 8: it reverses
+// each row 8 bytes at a time, swapping the byte-reversed words from both
+// ends (both are read before either is written, so dst may be src).
+func flipWords(dst, src []byte, w int) {
+	words := w / 8
+	for row := 0; row+w <= len(src); row += w {
+		s, d := src[row:row+w], dst[row:row+w]
+		for i, j := 0, words-1; i <= j; i, j = i+1, j-1 {
+			a := binary.LittleEndian.Uint64(s[8*i:])
+			b := binary.LittleEndian.Uint64(s[8*j:])
+			binary.LittleEndian.PutUint64(d[8*i:], bits.ReverseBytes64(b))
+			binary.LittleEndian.PutUint64(d[8*j:], bits.ReverseBytes64(a))
 		}
 	}
 }

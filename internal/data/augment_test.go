@@ -39,6 +39,42 @@ func TestFlipH(t *testing.T) {
 	}
 }
 
+// TestFlipHWidths checks FlipH, in place and not, on widths that take the
+// 8-byte path with an even and an odd number of words per row and on
+// widths that do not.
+func TestFlipHWidths(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, g := range []Geometry{
+		{Height: 3, Width: 8, Channels: 1}, {Height: 2, Width: 16, Channels: 3}, {Height: 5, Width: 24, Channels: 2},
+		{Height: 4, Width: 40, Channels: 1}, {Height: 3, Width: 7, Channels: 3}, {Height: 2, Width: 1, Channels: 1},
+		{Height: 32, Width: 32, Channels: 3},
+	} {
+		t.Run(g.String(), func(t *testing.T) {
+			src := make([]byte, g.Size())
+			for i := range src {
+				src[i] = byte(r.Uint32())
+			}
+			want := make([]byte, g.Size())
+			for row := 0; row < g.Size(); row += g.Width {
+				for x := range g.Width {
+					want[row+x] = src[row+g.Width-1-x]
+				}
+			}
+			dst := make([]byte, g.Size()+1)
+			dst[g.Size()] = 0x5A
+			FlipH(dst, src, g)
+			if !bytes.Equal(dst[:g.Size()], want) || dst[g.Size()] != 0x5A {
+				t.Fatalf("FlipH = %v, want %v", dst, want)
+			}
+			in := bytes.Clone(src)
+			FlipH(in, in, g)
+			if !bytes.Equal(in, want) {
+				t.Fatalf("in place: %v, want %v", in, want)
+			}
+		})
+	}
+}
+
 func TestShift(t *testing.T) {
 	src := randomImage(2)
 	tests := []struct{ dx, dy int }{
