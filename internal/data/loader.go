@@ -239,6 +239,9 @@ func (l *Loader) build(b *Batch, i int, img []byte, aug *Augmenter, pcg *rand.PC
 	for j := range size {
 		p := lo + j
 		id := l.o.Order[p]
+		if j+1 < size {
+			l.norm.prefetch(l.o.Data.Image(l.o.Order[p+1]))
+		}
 		src := l.o.Data.Image(id)
 		if aug != nil {
 			pcg.Seed(l.o.Seed, uint64(l.o.Epoch)<<32|uint64(p))

@@ -25,10 +25,14 @@ type normConsts struct {
 
 // normKernel is one implementation of the normalization of len(src)
 // bytes into dst (len(dst) >= len(src)) with one channel's factors k. A nil
-// f is the portable code.
+// f is the portable code. prefetch, if not nil, asks for the bytes of an
+// image to be brought into the caches: the batch builders call it on the
+// next image while they normalize one (the images of a batch are scattered
+// over the data set, so the hardware's prefetcher cannot guess the next).
 type normKernel struct {
-	name string
-	f    func(dst []float32, src []byte, k *normConsts)
+	name     string
+	f        func(dst []float32, src []byte, k *normConsts)
+	prefetch func(b []byte)
 }
 
 // normKernels are the SIMD kernels usable on this machine, best last;
@@ -90,11 +94,12 @@ type normalizer struct {
 	consts []normConsts   // per channel
 	table  [][256]float32 // per channel, for the portable code
 	kernel func([]float32, []byte, *normConsts)
+	fetch  func([]byte) // nil: no prefetching
 }
 
 // normalizer returns s's normalizer for images of geometry g.
 func (s Stats) normalizer(g Geometry) *normalizer {
-	n := &normalizer{plane: g.Plane(), consts: make([]normConsts, g.Channels), kernel: activeNorm.f}
+	n := &normalizer{plane: g.Plane(), consts: make([]normConsts, g.Channels), kernel: activeNorm.f, fetch: activeNorm.prefetch}
 	for c := range n.consts {
 		n.consts[c] = normConsts{scale: 255, mean: s.mean(c), std: s.std(c)}
 	}
@@ -102,6 +107,14 @@ func (s Stats) normalizer(g Geometry) *normalizer {
 		n.table = s.table(g.Channels)
 	}
 	return n
+}
+
+// prefetch asks for the bytes of img, an image to normalize soon, to be
+// brought into the caches, if the kernel can.
+func (n *normalizer) prefetch(img []byte) {
+	if n.fetch != nil {
+		n.fetch(img)
+	}
 }
 
 // image writes the normalized values of img (len(consts)*plane bytes) into

@@ -19,11 +19,11 @@ func init() {
 	// x/sys/cpu honours GODEBUG: GODEBUG=cpu.avx512f=off or cpu.avx2=off
 	// leaves those kernels out.
 	if cpu.X86.HasAVX && cpu.X86.HasAVX2 {
-		normKernels = append(normKernels, normKernel{name: "avx2", f: normAVX2})
+		normKernels = append(normKernels, normKernel{name: "avx2", f: normAVX2, prefetch: prefetch})
 		sumSq = sumSqSIMD
 	}
 	if cpu.X86.HasAVX512F {
-		normKernels = append(normKernels, normKernel{name: "avx512", f: normAVX512})
+		normKernels = append(normKernels, normKernel{name: "avx512", f: normAVX512, prefetch: prefetch})
 	}
 	UseSIMD(true)
 }
@@ -68,4 +68,17 @@ func sumSqSIMD(b []byte) (s, q uint64) {
 	}
 	s2, q2 := sumSqGo(b[n:])
 	return s + s2, q + q2
+}
+
+// prefetchAsm asks for the n bytes at p (n > 0) to be brought into the
+// caches. See sums_amd64.s.
+//
+//go:noescape
+func prefetchAsm(p *byte, n int)
+
+// prefetch asks for the bytes of b to be brought into the caches.
+func prefetch(b []byte) {
+	if len(b) > 0 {
+		prefetchAsm(&b[0], len(b))
+	}
 }

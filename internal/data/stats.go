@@ -120,6 +120,9 @@ func Fill(x []float32, y []int, d *Dataset, idx []int, s Stats) {
 	y = y[:len(idx)]
 	norm := s.normalizer(g)
 	for j, id := range idx {
+		if j+1 < len(idx) {
+			norm.prefetch(d.Image(idx[j+1]))
+		}
 		norm.image(x[j*size:(j+1)*size], d.Image(id))
 		y[j] = int(d.Labels[id])
 	}
