@@ -1,10 +1,17 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"runtime"
 	"testing"
 
+	"github.com/lepton-cli/lepton/internal/classifier"
+	"github.com/lepton-cli/lepton/internal/config"
+	"github.com/lepton-cli/lepton/internal/data"
 	"github.com/lepton-cli/lepton/internal/imaging"
+	"github.com/lepton-cli/lepton/internal/model"
 )
 
 // benchBody is one CIFAR-sized FP32 request, as the load generator sends.
@@ -41,5 +48,53 @@ func BenchmarkDecodeInferEncodingJSON(b *testing.B) {
 		if err := json.Unmarshal(benchBody, &r); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// mlpModel is configs/mlp.yaml's network (3072-128-64-32-16-10) with
+// random weights.
+func mlpModel(b *testing.B) *classifier.Model {
+	cfg := config.Default()
+	cfg.Model.Input, cfg.Model.Classes = imaging.Size, 10
+	p, err := model.NewParams(cfg.Model.Spec(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stats := data.Stats{Mean: []float32{0.49, 0.48, 0.45}, Std: []float32{0.25, 0.24, 0.26}}
+	return newModel(b, &cfg, p, data.CIFARGeometry, stats, data.DefaultClasses())
+}
+
+// BenchmarkForward measures one forward pass of configs/mlp.yaml's model
+// over 1 and 64 images, per image: what batching saves.
+func BenchmarkForward(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) { benchForward(b, threads) })
+	}
+}
+
+func benchForward(b *testing.B, threads int) {
+	model.UseThreads(threads) // lepton's kernels, as "lepton serve" runs
+	defer model.UseThreads(runtime.NumCPU())
+	net := mlpModel(b)
+	defer net.Close()
+	x := make([]float32, imaging.Size)
+	for i := range x {
+		x[i] = float32(i%255)/255 - 0.5
+	}
+	for _, rows := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			fill := func(_ int, dst []float32) { copy(dst, x) }
+			out := func(int, []float32) {}
+			if err := net.Logits(context.Background(), rows, fill, out); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if err := net.Logits(context.Background(), rows, fill, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/image")
+		})
 	}
 }

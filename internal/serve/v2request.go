@@ -204,6 +204,10 @@ func decodeData(s *scanner, r *inferRequest, maxValues int) error {
 			if len(r.data) >= maxValues {
 				return fmt.Errorf("%w: more than %d", errTooManyValues, maxValues)
 			}
+			var ok bool
+			if r.data, ok = s.pixels(r.data, maxValues); ok {
+				break
+			}
 			if v, ok := s.plainFloat32(); ok {
 				r.data = append(r.data, v)
 				break
