@@ -32,6 +32,7 @@ type config struct {
 	concurrency        []int
 	maxRequests        int64
 	modes              []string
+	batching           []string
 	strict             bool
 	url                string
 	serverArgs         []string
@@ -47,6 +48,8 @@ func main() {
 	flag.DurationVar(&c.soak, "soak", 60*time.Second, "soak duration (0 skips the soak)")
 	flag.StringVar(&conc, "concurrency", "1,8,64", "client concurrencies")
 	flag.StringVar(&modes, "modes", "fp32,png", "request kinds: fp32 (V2 JSON), png (/v1 upload)")
+	var batching string
+	flag.StringVar(&batching, "batching", "on,off", "server batching: on (--max-batch default), off (--max-batch 1) or both")
 	flag.Int64Var(&c.maxRequests, "max-requests", 2_000_000, "request cap per point")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a throughput target is missed")
 	var serverArgs string
@@ -66,6 +69,13 @@ func main() {
 		c.concurrency = append(c.concurrency, n)
 	}
 	c.modes = strings.Split(modes, ",")
+	for _, b := range strings.Split(batching, ",") {
+		if b != "on" && b != "off" {
+			fmt.Fprintf(os.Stderr, "serveload: -batching %q: want on, off or on,off\n", batching)
+			os.Exit(2)
+		}
+		c.batching = append(c.batching, b)
+	}
 	c.serverArgs = strings.Fields(serverArgs)
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "serveload:", err)
@@ -82,6 +92,9 @@ type result struct {
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+// cores is CPU time used during the point, in cores busy on average.
+func (r result) cores(cpu time.Duration) float64 { return cpu.Seconds() / r.elapsed.Seconds() }
 
 func (r result) quantile(q float64) time.Duration {
 	if len(r.latencies) == 0 {
@@ -151,22 +164,23 @@ func run(c config) error {
 		byMode["png"] = append(byMode["png"], pngRequest(img))
 	}
 	fmt.Printf("# lepton serve load benchmark: %s, %v per point (after %v warm-up), loopback\n\n", c.checkpoint, c.duration, c.warmup)
-	fmt.Println("| input | batching | concurrency | requests | req/s | p50 ms | p99 ms | server peak RSS MB | errors |")
-	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| input | batching | concurrency | requests | req/s | p50 ms | p99 ms | server peak RSS MB | server CPU cores | generator CPU cores | errors |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	rps := map[string]float64{}
 	p99 := map[string]time.Duration{}
 	if c.url != "" {
 		for _, mode := range c.modes {
 			for _, conc := range c.concurrency {
 				load(c.url, byMode[mode], conc, c.warmup, c.maxRequests)
+				gen := selfCPU()
 				r := load(c.url, byMode[mode], conc, c.duration, c.maxRequests)
-				fmt.Printf("| %s | ? | %d | %d | %.0f | %s | %s | ? | %d |\n", mode, conc, r.requests, r.rps(),
-					ms(r.quantile(0.5)), ms(r.quantile(0.99)), r.errors)
+				fmt.Printf("| %s | ? | %d | %d | %.0f | %s | %s | ? | ? | %.2f | %d |\n", mode, conc, r.requests, r.rps(),
+					ms(r.quantile(0.5)), ms(r.quantile(0.99)), r.cores(selfCPU()-gen), r.errors)
 			}
 		}
 		return nil
 	}
-	for _, batching := range []string{"on", "off"} {
+	for _, batching := range c.batching {
 		var args []string
 		if batching == "off" {
 			args = []string{"--max-batch", "1"}
@@ -184,11 +198,13 @@ func run(c config) error {
 			for _, conc := range c.concurrency {
 				load(srv.url, reqs, conc, c.warmup, c.maxRequests)
 				srv.resetPeak()
+				cpu, gen := srv.cpu(), selfCPU()
 				r := load(srv.url, reqs, conc, c.duration, c.maxRequests)
+				cpu, gen = srv.cpu()-cpu, selfCPU()-gen
 				key := fmt.Sprintf("%s/%s/%d", mode, batching, conc)
 				rps[key], p99[key] = r.rps(), r.quantile(0.99)
-				fmt.Printf("| %s | %s | %d | %d | %.0f | %s | %s | %.0f | %d |\n", mode, batching, conc, r.requests, r.rps(),
-					ms(r.quantile(0.5)), ms(r.quantile(0.99)), srv.status("VmHWM"), r.errors)
+				fmt.Printf("| %s | %s | %d | %d | %.0f | %s | %s | %.0f | %.2f | %.2f | %d |\n", mode, batching, conc, r.requests, r.rps(),
+					ms(r.quantile(0.5)), ms(r.quantile(0.99)), srv.status("VmHWM"), r.cores(cpu), r.cores(gen), r.errors)
 				if r.errors > 0 {
 					fmt.Printf("\nfirst error: %s\n", r.firstErr)
 				}

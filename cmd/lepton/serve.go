@@ -80,6 +80,7 @@ address is loopback only: use --addr 0.0.0.0:8080 to serve other hosts.`,
 			defer signal.Stop(hup)
 			o.Reload = hup
 			err = serve.Run(cmd.Context(), o)
+			stopProfile() // --cpuprofile: flush it even when the exit is a drained error
 			var me *serve.ModelError
 			switch {
 			case errors.As(err, &me):
