@@ -73,7 +73,9 @@ address is loopback only: use --addr 0.0.0.0:8080 to serve other hosts.`,
 				return err
 			}
 			if opts.Threads > 0 {
-				model.UseThreads(opts.Threads) // the handlers still use every core
+				// The handlers still use every core; 0 keeps the
+				// root's setting, every core for the kernels too.
+				model.UseThreads(opts.Threads)
 			}
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
@@ -112,7 +114,7 @@ address is loopback only: use --addr 0.0.0.0:8080 to serve other hosts.`,
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", d.DrainTimeout, "on SIGTERM, the longest wait for in-flight requests")
 	f.StringVar(&o.TokenFile, "token-file", "", "require a bearer token listed in `file` (one a line; reread on SIGHUP)")
 	f.BoolVar(&opts.NoWatch, "no-watch", false, "do not reload when a checkpoint file changes (SIGHUP still does)")
-	f.IntVar(&opts.Threads, "threads", 0, "matrix-multiply threads of a forward pass (0: all cores)")
+	f.IntVar(&opts.Threads, "threads", 1, "matrix-multiply threads of a forward pass (0: all cores); under load the other cores decode requests")
 	f.BoolVar(&o.LogRequests, "log-requests", false, "log one line per request")
 	f.StringVar(&opts.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
 	f.StringVar(&opts.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
