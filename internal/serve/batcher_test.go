@@ -219,3 +219,56 @@ func TestWaitEndsWhenArrivalsStop(t *testing.T) {
 		t.Fatalf("wait: %v %v", answered, err)
 	}
 }
+
+// TestRunIdle checks when a request's forward pass runs on its own
+// goroutine: only with nothing queued, nothing else arriving, no pass
+// running and the batcher not stopping.
+func TestRunIdle(t *testing.T) {
+	var rows atomic.Int32
+	forward := func(m *Model, n int, fill func(int, []float32), out func(int, []float32)) error {
+		rows.Add(int32(n))
+		return nil
+	}
+	m := &Model{Geometry: data.Geometry{Height: 1, Width: 1, Channels: 1}, Classes: []string{"a"}}
+	met := newMetrics()
+	b := newBatcher(4, 64, time.Hour, forward, nil, met.batchSize.WithLabelValues("x"), met.forward.WithLabelValues("x"), met.panics)
+	newJob := func() *job {
+		return &job{model: m, rows: 1, x: make([]float32, 1), logits: make([]float32, 1), ctx: t.Context(), done: make(chan struct{}, 1)}
+	}
+	j := newJob()
+	if !b.runIdle(j) {
+		t.Fatal("an idle batcher did not answer at once")
+	}
+	if answered, err := b.wait(j); !answered || err != nil || rows.Load() != 1 {
+		t.Fatalf("wait: %v %v, %d rows", answered, err, rows.Load())
+	}
+
+	b.arriving.Add(1)
+	if b.runIdle(newJob()) {
+		t.Error("answered at once while another request was arriving")
+	}
+	b.arriving.Add(-1)
+
+	if err := b.submit(newJob()); err != nil {
+		t.Fatal(err)
+	}
+	if b.runIdle(newJob()) {
+		t.Error("answered at once with a job queued")
+	}
+	<-b.queue
+
+	b.exec.Lock() // a forward pass is running
+	if b.runIdle(newJob()) {
+		t.Error("answered at once during another forward pass")
+	}
+	b.exec.Unlock()
+
+	go b.run()
+	b.shutdown()
+	if b.runIdle(newJob()) {
+		t.Error("answered at once after shutdown")
+	}
+	if rows.Load() != 1 {
+		t.Errorf("%d rows through the forward pass, want 1", rows.Load())
+	}
+}

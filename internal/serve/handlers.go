@@ -240,11 +240,14 @@ func bodyError(err error, limit int64) error {
 	return errorf(http.StatusBadRequest, "read request body: %v", err)
 }
 
-// run submits j to the entry's batcher and waits for its answer. It
-// returns false when j must not be released (the batcher stopped).
+// run answers j at once when the entry's batcher is idle, else submits j
+// to it, and waits for its answer. It returns false when j must not be
+// released (the batcher stopped).
 func (s *server) run(e *entry, j *job) (bool, error) {
-	if err := e.batcher.submit(j); err != nil {
-		return true, errorf(http.StatusServiceUnavailable, "%v", err)
+	if !e.batcher.runIdle(j) {
+		if err := e.batcher.submit(j); err != nil {
+			return true, errorf(http.StatusServiceUnavailable, "%v", err)
+		}
 	}
 	return s.wait(e, j)
 }

@@ -29,10 +29,12 @@ func (s *server) infer(w http.ResponseWriter, r *http.Request, e *entry, m *Mode
 		return
 	}
 	b.arriving.Add(-1) // before submit: the batcher must not wait for this request itself
-	if err := b.submit(plan.job); err != nil {
-		plan.job.release()
-		s.fail(w, r, errorf(http.StatusServiceUnavailable, "%v", err))
-		return
+	if !b.runIdle(plan.job) {
+		if err := b.submit(plan.job); err != nil {
+			plan.job.release()
+			s.fail(w, r, errorf(http.StatusServiceUnavailable, "%v", err))
+			return
+		}
 	}
 	if keep, err := s.wait(e, plan.job); err != nil {
 		if keep {

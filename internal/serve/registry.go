@@ -64,7 +64,7 @@ func defaultName(m *classifier.Model) string {
 }
 
 // Model is one loaded version of a named model. It is immutable once
-// published; its network is used by the model's batcher goroutine only.
+// published; its network is used under its batcher's exec lock only.
 type Model struct {
 	Name     string
 	Path     string
