@@ -36,6 +36,7 @@ type config struct {
 	strict             bool
 	url                string
 	serverArgs         []string
+	client             string
 }
 
 func main() {
@@ -48,6 +49,7 @@ func main() {
 	flag.DurationVar(&c.soak, "soak", 60*time.Second, "soak duration (0 skips the soak)")
 	flag.StringVar(&conc, "concurrency", "1,8,64", "client concurrencies")
 	flag.StringVar(&modes, "modes", "fp32,png", "request kinds: fp32 (V2 JSON), png (/v1 upload)")
+	flag.StringVar(&c.client, "client", "raw", "load points' HTTP client: raw (keep-alive HTTP/1.1 with prepared requests, as wrk) or net/http")
 	var batching string
 	flag.StringVar(&batching, "batching", "on,off", "server batching: on (--max-batch default), off (--max-batch 1) or both")
 	flag.Int64Var(&c.maxRequests, "max-requests", 2_000_000, "request cap per point")
@@ -77,6 +79,10 @@ func main() {
 		c.batching = append(c.batching, b)
 	}
 	c.serverArgs = strings.Fields(serverArgs)
+	if c.client != "raw" && c.client != "net/http" {
+		fmt.Fprintf(os.Stderr, "serveload: -client %q: want raw or net/http\n", c.client)
+		os.Exit(2)
+	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "serveload:", err)
 		os.Exit(1)
@@ -109,10 +115,16 @@ func newClient(conc int) *http.Client {
 	}}
 }
 
-// load sends reqs round-robin from conc workers for d (bounded by max).
-func load(base string, reqs []request, conc int, d time.Duration, max int64) result {
+// load sends reqs round-robin from conc workers for d (bounded by max),
+// with net/http's client or, for kind "raw", one rawConn per worker.
+func load(kind, base string, reqs []request, conc int, d time.Duration, max int64) result {
 	client := newClient(conc)
 	defer client.CloseIdleConnections()
+	host := strings.TrimPrefix(base, "http://")
+	wires := make([][]byte, len(reqs))
+	for i, r := range reqs {
+		wires[i] = r.wire(host)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var n atomic.Int64
@@ -127,9 +139,17 @@ func load(base string, reqs []request, conc int, d time.Duration, max int64) res
 			lat := make([]time.Duration, 0, 1<<14)
 			var errs int64
 			var first string
+			rc := &rawConn{addr: host}
+			defer rc.close()
 			for i := w; ctx.Err() == nil && n.Add(1) <= max; i++ {
 				t := time.Now()
-				code, err := reqs[i%len(reqs)].do(client, base)
+				var code int
+				var err error
+				if kind == "raw" {
+					code, err = rc.do(wires[i%len(wires)])
+				} else {
+					code, err = reqs[i%len(reqs)].do(client, base)
+				}
 				lat = append(lat, time.Since(t))
 				if err != nil || code != 200 {
 					errs++
@@ -163,7 +183,7 @@ func run(c config) error {
 		byMode["fp32"] = append(byMode["fp32"], fp32Request(img))
 		byMode["png"] = append(byMode["png"], pngRequest(img))
 	}
-	fmt.Printf("# lepton serve load benchmark: %s, %v per point (after %v warm-up), loopback\n\n", c.checkpoint, c.duration, c.warmup)
+	fmt.Printf("# lepton serve load benchmark: %s, %v per point (after %v warm-up), loopback, %s client\n\n", c.checkpoint, c.duration, c.warmup, c.client)
 	fmt.Println("| input | batching | concurrency | requests | req/s | p50 ms | p99 ms | server peak RSS MB | server CPU cores | generator CPU cores | errors |")
 	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	rps := map[string]float64{}
@@ -171,9 +191,9 @@ func run(c config) error {
 	if c.url != "" {
 		for _, mode := range c.modes {
 			for _, conc := range c.concurrency {
-				load(c.url, byMode[mode], conc, c.warmup, c.maxRequests)
+				load(c.client, c.url, byMode[mode], conc, c.warmup, c.maxRequests)
 				gen := selfCPU()
-				r := load(c.url, byMode[mode], conc, c.duration, c.maxRequests)
+				r := load(c.client, c.url, byMode[mode], conc, c.duration, c.maxRequests)
 				fmt.Printf("| %s | ? | %d | %d | %.0f | %s | %s | ? | ? | %.2f | %d |\n", mode, conc, r.requests, r.rps(),
 					ms(r.quantile(0.5)), ms(r.quantile(0.99)), r.cores(selfCPU()-gen), r.errors)
 			}
@@ -196,10 +216,10 @@ func run(c config) error {
 				return fmt.Errorf("unknown mode %q", mode)
 			}
 			for _, conc := range c.concurrency {
-				load(srv.url, reqs, conc, c.warmup, c.maxRequests)
+				load(c.client, srv.url, reqs, conc, c.warmup, c.maxRequests)
 				srv.resetPeak()
 				cpu, gen := srv.cpu(), selfCPU()
-				r := load(srv.url, reqs, conc, c.duration, c.maxRequests)
+				r := load(c.client, srv.url, reqs, conc, c.duration, c.maxRequests)
 				cpu, gen = srv.cpu()-cpu, selfCPU()-gen
 				key := fmt.Sprintf("%s/%s/%d", mode, batching, conc)
 				rps[key], p99[key] = r.rps(), r.quantile(0.99)
