@@ -156,16 +156,18 @@ test-slurm:
 # SOAK-long run at concurrency 64 with 10% malformed requests. Loopback only.
 # The model is configs/mlp.yaml trained for one epoch into SERVE_RUN when
 # SERVE_CKPT is missing (about 15 s; data from LEPTON_DATA_DIR or the cache).
-# Smoke run: make bench-serve SERVE_POINT=5s SOAK=15s
+# The load points' client is SERVE_CLIENT: raw (prepared keep-alive
+# HTTP/1.1, as wrk) or net/http. Smoke run: make bench-serve SERVE_POINT=5s SOAK=15s
 SERVE_RUN   ?= /tmp/bench-serve-run
 SERVE_CKPT  ?= $(SERVE_RUN)/checkpoints/best.safetensors
 SERVE_POINT ?= 20s
 SOAK        ?= 60s
 SERVE_ARGS  ?=
+SERVE_CLIENT ?= raw
 
 .PHONY: bench-serve
 $(SERVE_RUN)/checkpoints/best.safetensors: | build
 	$(BIN) train --config configs/mlp.yaml --set train.epochs=1 --out $(SERVE_RUN) --force --quiet
 
 bench-serve: build $(SERVE_CKPT)
-	$(GO) run ./bench/serveload -lepton $(BIN) -checkpoint $(SERVE_CKPT) -duration $(SERVE_POINT) -soak $(SOAK) -server-args "$(SERVE_ARGS)"
+	$(GO) run ./bench/serveload -lepton $(BIN) -checkpoint $(SERVE_CKPT) -duration $(SERVE_POINT) -soak $(SOAK) -client $(SERVE_CLIENT) -server-args "$(SERVE_ARGS)"
