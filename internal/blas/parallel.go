@@ -28,10 +28,22 @@ type task struct {
 	kern  kernelID
 }
 
+// inFlight counts the Sgemm calls in progress in the process, of any
+// Implementation: they share the process's cores.
+var inFlight atomic.Int32
+
 // gemm computes a validated product with m, n, k > 0 and alpha != 0,
-// splitting the rows or the columns of C over up to impl.threads goroutines.
+// splitting the rows or the columns of C over up to impl.threads goroutines
+// less one for every other call in progress: goroutines that already run
+// products side by side (data-parallel shards of a training step) each
+// keep to their own core instead of handing parts to workers that would
+// compete with them for the same cores. The split never changes the
+// result, so neither does the number of calls in progress.
 func (impl *Implementation) gemm(g *gemmArgs) {
+	others := int(inFlight.Add(1)) - 1
+	defer inFlight.Add(-1)
 	nt, splitRows := impl.plan(g.m, g.n, g.k)
+	nt = min(nt, impl.threads-others)
 	if nt <= 1 {
 		w := impl.getWorkspace()
 		w.run(impl.kern, g)

@@ -119,6 +119,9 @@ type Train struct {
 	BatchSize int `mapstructure:"batch_size" yaml:"batch_size"`
 	// Threads is the number of worker threads; 0 means all cores.
 	Threads int `mapstructure:"threads" yaml:"threads"`
+	// Shards is the number of data-parallel shards each batch is cut into;
+	// it, not Threads, fixes the order of the gradient sums.
+	Shards int `mapstructure:"shards" yaml:"shards"`
 	// Loss is the loss function.
 	Loss string `mapstructure:"loss" yaml:"loss"`
 	// Optimizer configures the optimizer.

@@ -30,7 +30,7 @@ func defaults() Config {
 			Dropout: []float64{}, BatchNorm: false, BNMomentum: 0.1, BNEps: 1e-5,
 		},
 		Train: Train{
-			Epochs: 10, BatchSize: 128, Threads: 0, Loss: "softmax_cross_entropy",
+			Epochs: 10, BatchSize: 128, Threads: 0, Shards: 2, Loss: "softmax_cross_entropy",
 			Optimizer: Optimizer{
 				Name: "adam", LR: 0.001, Momentum: 0.9, Beta1: 0.9, Beta2: 0.999,
 				Eps: 1e-8, WeightDecay: 0, Nesterov: false, DecayBias: false,
@@ -484,6 +484,8 @@ func TestValidate(t *testing.T) {
 			want: "train.batch_size: must be >= 1, got 0"},
 		{name: "threads", mutate: func(c *Config) { c.Train.Threads = -1 },
 			want: "train.threads: must be >= 0, got -1"},
+		{name: "shards", mutate: func(c *Config) { c.Train.Shards = 0 },
+			want: "train.shards: must be >= 1, got 0"},
 		{name: "empty name", mutate: func(c *Config) { c.Name = "" },
 			want: `name: must be a non-empty name without path separators, "." or "..", got ""`},
 		{name: "dotdot name", mutate: func(c *Config) { c.Name = ".." },

@@ -40,6 +40,8 @@ type Net struct {
 	sinks   G.Nodes       // nodes that must run although nothing reads them (Read nodes)
 	pc      *int          // the tape machine's program counter, nil if not reachable
 	gradBuf [][]float32   // Grads' result, reused across steps
+
+	deferStats bool // buildOptions.deferStats
 }
 
 // dropMask is one hidden layer's dropout mask input: Batch x Out values,
@@ -56,16 +58,27 @@ type dropMask struct {
 // batch must be at least 2 (the running variance uses the unbiased batch
 // variance).
 func NewTrainer(spec Spec, p *Params, batch int) (*Net, error) {
-	return build(spec, p, batch, true)
+	return build(spec, p, batch, true, buildOptions{})
 }
 
 // NewPredictor builds an inference graph that computes logits only, without
 // dropout and with batch normalization by the running statistics.
 func NewPredictor(spec Spec, p *Params, batch int) (*Net, error) {
-	return build(spec, p, batch, false)
+	return build(spec, p, batch, false, buildOptions{})
 }
 
-func build(spec Spec, p *Params, batch int, train bool) (*Net, error) {
+// buildOptions are the settings of a training graph that is one shard of
+// a larger batch (see Shards).
+type buildOptions struct {
+	// lossDiv, when > 0, divides the summed loss instead of the batch
+	// size: the rows of the whole batch the graph's rows are part of.
+	lossDiv int
+	// deferStats leaves the running statistics to the caller: Run
+	// computes the batch statistics but does not update Params.
+	deferStats bool
+}
+
+func build(spec Spec, p *Params, batch int, train bool, o buildOptions) (*Net, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -90,7 +103,7 @@ func build(spec Spec, p *Params, batch int, train bool) (*Net, error) {
 	if train && spec.BatchNorm && len(spec.Hidden) > 0 && batch < 2 {
 		return nil, fmt.Errorf("batch size %d: training with batch normalization needs a batch of at least 2", batch)
 	}
-	n := &Net{spec: spec, batch: batch, graph: G.NewGraph()}
+	n := &Net{spec: spec, batch: batch, graph: G.NewGraph(), deferStats: o.deferStats}
 	n.xBuf = make([]float32, batch*spec.Input)
 	n.x = G.NewMatrix(n.graph, tensor.Float32, G.WithShape(batch, spec.Input), G.WithName("x"),
 		G.WithValue(tensor.New(tensor.WithShape(batch, spec.Input), tensor.WithBacking(n.xBuf))))
@@ -135,7 +148,7 @@ func build(spec Spec, p *Params, batch int, train bool) (*Net, error) {
 		n.tBuf = make([]float32, batch*spec.Classes)
 		n.targets = G.NewMatrix(n.graph, tensor.Float32, G.WithShape(batch, spec.Classes), G.WithName("targets"),
 			G.WithValue(tensor.New(tensor.WithShape(batch, spec.Classes), tensor.WithBacking(n.tBuf))))
-		loss, err := SoftmaxCrossEntropy(n.logits, n.targets)
+		loss, err := softmaxCrossEntropy(n.logits, n.targets, o.lossDiv)
 		if err != nil {
 			return nil, err
 		}
@@ -206,15 +219,20 @@ func (n *Net) SampleDropout(rng *rand.Rand) {
 		return
 	}
 	for _, d := range n.drops {
-		for i := range d.buf {
-			if rng.Float64() < d.p {
-				d.buf[i] = 0
-			} else {
-				d.buf[i] = d.scale
-			}
-		}
+		d.sample(rng)
 	}
 	n.sampled = true
+}
+
+// sample fills the mask from rng, one draw per value in order.
+func (d *dropMask) sample(rng *rand.Rand) {
+	for i := range d.buf {
+		if rng.Float64() < d.p {
+			d.buf[i] = 0
+		} else {
+			d.buf[i] = d.scale
+		}
+	}
 }
 
 // Run executes the graph once on the current input (and targets): the
@@ -238,7 +256,7 @@ func (n *Net) Run() error {
 	if err := n.vm.RunAll(); err != nil {
 		return fmt.Errorf("run graph: %w", err)
 	}
-	if len(n.bnBatch) > 0 {
+	if len(n.bnBatch) > 0 && !n.deferStats {
 		n.updateRunningStats()
 	}
 	return nil

@@ -373,7 +373,7 @@ func TestBatchNormBuildErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			net, err := build(tc.spec, tc.p, tc.batch, tc.train)
+			net, err := build(tc.spec, tc.p, tc.batch, tc.train, buildOptions{})
 			if err == nil {
 				net.Close()
 			}

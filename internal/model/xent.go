@@ -21,14 +21,30 @@ import (
 // differentiation like any built-in operation's, so gradients of the whole
 // graph still come from Gorgonia's automatic differentiation.
 func SoftmaxCrossEntropy(logits, targets *G.Node) (*G.Node, error) {
+	return softmaxCrossEntropy(logits, targets, 0)
+}
+
+// softmaxCrossEntropy is SoftmaxCrossEntropy divided by div instead of the
+// number of rows when div > 0: a shard of a larger batch of div rows
+// computes its rows' share of the whole batch's mean loss (and gradient).
+func softmaxCrossEntropy(logits, targets *G.Node, div int) (*G.Node, error) {
 	if !logits.Shape().Eq(targets.Shape()) || logits.Shape().Dims() != 2 {
 		return nil, fmt.Errorf("softmax cross-entropy: logits %v and targets %v must be equal 2-D shapes", logits.Shape(), targets.Shape())
 	}
-	return G.ApplyOp(xentOp{}, logits, targets)
+	return G.ApplyOp(xentOp{div: div}, logits, targets)
 }
 
-// xentOp computes mean_i( logsumexp(x_i) - sum_j t_ij x_ij ).
-type xentOp struct{}
+// xentOp computes sum_i( logsumexp(x_i) - sum_j t_ij x_ij ) / d, where d is
+// div, or the number of rows i when div is 0 (the mean over the batch).
+type xentOp struct{ div int }
+
+// divisor returns what the loss of rows rows is divided by.
+func divisor(div, rows int) float64 {
+	if div > 0 {
+		return float64(div)
+	}
+	return float64(rows)
+}
 
 func (xentOp) Arity() int { return 2 }
 
@@ -40,7 +56,7 @@ func (xentOp) Type() hm.Type {
 
 func (xentOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
 
-func (xentOp) Do(inputs ...G.Value) (G.Value, error) {
+func (op xentOp) Do(inputs ...G.Value) (G.Value, error) {
 	x, t, err := twoMatrices("softmax cross-entropy", inputs)
 	if err != nil {
 		return nil, err
@@ -52,7 +68,7 @@ func (xentOp) Do(inputs ...G.Value) (G.Value, error) {
 		row, trow := xs[i*cols:(i+1)*cols], ts[i*cols:(i+1)*cols]
 		total += rowLoss(row, trow)
 	}
-	return G.NewF32(float32(total / float64(rows))), nil
+	return G.NewF32(float32(total / divisor(op.div, rows))), nil
 }
 
 // rowLoss is logsumexp(row) - dot(trow, row), computed in float64.
@@ -68,22 +84,22 @@ func rowLoss(row, trow []float32) float64 {
 func (xentOp) ReturnsPtr() bool         { return false }
 func (xentOp) CallsExtern() bool        { return false }
 func (xentOp) OverwritesInput() int     { return -1 }
-func (xentOp) String() string           { return "SoftmaxCrossEntropy" }
+func (op xentOp) String() string        { return divName("SoftmaxCrossEntropy", op.div) }
 func (op xentOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op xentOp) Hashcode() uint32      { return hashOf(op) }
 
 func (xentOp) DiffWRT(int) []bool { return []bool{true, false} }
 
-func (xentOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(xentGradOp{}, inputs[0], inputs[1], grad)
+func (op xentOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(xentGradOp(op), inputs[0], inputs[1], grad)
 	if err != nil {
 		return nil, fmt.Errorf("softmax cross-entropy gradient: %w", err)
 	}
 	return G.Nodes{dx, nil}, nil
 }
 
-// xentGradOp computes g * (softmax(x) - t) / rows.
-type xentGradOp struct{}
+// xentGradOp computes g * (softmax(x) - t) / d, d as in xentOp.
+type xentGradOp struct{ div int }
 
 func (xentGradOp) Arity() int { return 3 }
 
@@ -101,7 +117,7 @@ func (xentGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (xentGradOp) Do(inputs ...G.Value) (G.Value, error) {
+func (op xentGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	if len(inputs) != 3 {
 		return nil, fmt.Errorf("softmax cross-entropy gradient: want 3 inputs, got %d", len(inputs))
 	}
@@ -116,7 +132,7 @@ func (xentGradOp) Do(inputs ...G.Value) (G.Value, error) {
 	rows, cols := x.Shape()[0], x.Shape()[1]
 	out := tensor.New(tensor.WithShape(rows, cols), tensor.Of(tensor.Float32))
 	xs, ts, os := x.Data().([]float32), t.Data().([]float32), out.Data().([]float32)
-	scale := g / float64(rows)
+	scale := g / divisor(op.div, rows)
 	for i := 0; i < rows; i++ {
 		row := xs[i*cols : (i+1)*cols]
 		m, s := expSum(row)
@@ -131,9 +147,17 @@ func (xentGradOp) Do(inputs ...G.Value) (G.Value, error) {
 func (xentGradOp) ReturnsPtr() bool         { return false }
 func (xentGradOp) CallsExtern() bool        { return false }
 func (xentGradOp) OverwritesInput() int     { return -1 }
-func (xentGradOp) String() string           { return "SoftmaxCrossEntropyGrad" }
+func (op xentGradOp) String() string        { return divName("SoftmaxCrossEntropyGrad", op.div) }
 func (op xentGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op xentGradOp) Hashcode() uint32      { return hashOf(op) }
+
+// divName is an operation's name, with its divisor if it has one.
+func divName(name string, div int) string {
+	if div > 0 {
+		return fmt.Sprintf("%s/%d", name, div)
+	}
+	return name
+}
 
 func hashOf(op fmt.Stringer) uint32 {
 	h := fnv.New32a()

@@ -102,7 +102,8 @@ type Loop struct {
 	correct, seen int
 	lastLR        float64
 
-	nets *model.Cache // training graphs per batch size
+	steps   *model.Shards // training steps per batch size
+	workers int           // goroutines a step's shards run on
 }
 
 // NewLoop prepares a loop for training m's parameters on train, validating on val.
@@ -128,8 +129,16 @@ func NewLoop(cfg *config.Config, m *classifier.Model, train, val *data.Dataset) 
 	if err != nil {
 		return nil, fmt.Errorf("train.schedule: %w", err)
 	}
+	shards, err := model.NewShards(m.Spec, m.Params, cfg.Train.Shards)
+	if err != nil {
+		return nil, fmt.Errorf("train.shards: %w", err)
+	}
+	workers := cfg.Train.Threads
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	l := &Loop{Config: cfg, Model: m, Opt: opt, Train: train, Val: val, Sched: sched,
-		nets: model.NewCache(m.Spec, m.Params, true)}
+		steps: shards, workers: workers}
 	if es := cfg.Train.EarlyStopping; es.Enabled {
 		l.Early = &EarlyStopping{Monitor: es.Monitor, Patience: es.Patience, MinDelta: es.MinDelta}
 	}
@@ -184,7 +193,7 @@ func (l *Loop) Best() (EpochMetrics, bool) {
 
 // Close releases the loop's graphs.
 func (l *Loop) Close() error {
-	l.nets.Close()
+	l.steps.Close()
 	return l.Model.Close()
 }
 
@@ -254,38 +263,29 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 			loader.Release(b)
 			continue
 		}
-		net, err := l.nets.Net(b.Size)
+		step, err := l.steps.Step(b.Size)
 		if err != nil {
 			return err
 		}
-		if err := net.UseInput(b.X[:b.Size*l.Model.Spec.Input]); err != nil {
-			return err
-		}
-		targets := net.Targets()
-		for j := 0; j < b.Size; j++ {
-			row := targets[j*classes : (j+1)*classes]
-			for k := range row {
-				row[k] = float32(smooth / float64(classes))
-			}
-			row[b.Y[j]] += float32(1 - smooth)
-		}
 		if dropout {
-			net.SampleDropout(rand.New(rand.NewPCG(cfg.Seed^dropoutStream, uint64(l.GlobalStep))))
+			step.SampleDropout(rand.New(rand.NewPCG(cfg.Seed^dropoutStream, uint64(l.GlobalStep))))
 		}
-		if err := net.Run(); err != nil {
+		if err := step.Run(l.workers, func(_ int, net *model.Net, lo, hi int) error {
+			return fill(net, b, lo, hi, l.Model.Spec.Input, classes, smooth)
+		}); err != nil {
 			return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
 		}
 		// A non-finite loss or gradient norm stops training before the
 		// step is applied (Keras' TerminateOnNaN; PyTorch's
 		// clip_grad_norm_ with error_if_nonfinite).
-		loss, err := net.Loss()
+		loss, err := step.Loss()
 		if err != nil {
 			return err
 		}
 		if !finite(float64(loss)) {
 			return diverged(epoch, s+1, fmt.Sprintf("the training loss is %v", loss))
 		}
-		grads, err := net.Grads()
+		grads, err := step.Grads()
 		if err != nil {
 			return err
 		}
@@ -297,7 +297,7 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 		lr := l.Sched.LR(l.GlobalStep)
 		l.Opt.Step(params, grads, lr)
 		l.lastLR = lr
-		logits, err := net.Logits()
+		logits, err := step.Logits()
 		if err != nil {
 			return err
 		}
@@ -351,6 +351,24 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 		if err := ls.EpochEnd(l, EpochEvent{Metrics: m, Best: best, Stopped: l.Stopped}); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// fill binds the rows [lo, hi) of batch b to a shard's graph: their
+// images as its input and their labels, smoothed by smooth over classes,
+// as its targets.
+func fill(net *model.Net, b *data.Batch, lo, hi, input, classes int, smooth float64) error {
+	if err := net.UseInput(b.X[lo*input : hi*input]); err != nil {
+		return err
+	}
+	targets := net.Targets()
+	for j := lo; j < hi; j++ {
+		row := targets[(j-lo)*classes : (j-lo+1)*classes]
+		for k := range row {
+			row[k] = float32(smooth / float64(classes))
+		}
+		row[b.Y[j]] += float32(1 - smooth)
 	}
 	return nil
 }
