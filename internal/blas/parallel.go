@@ -28,22 +28,42 @@ type task struct {
 	kern  kernelID
 }
 
-// inFlight counts the Sgemm calls in progress in the process, of any
-// Implementation: they share the process's cores.
-var inFlight atomic.Int32
+// The process's cores are shared by every Sgemm call in progress, of any
+// Implementation, and by the goroutines declared with Occupy.
+var (
+	inFlight atomic.Int32 // Sgemm calls in progress
+	occupied atomic.Int32 // goroutines declared by Occupy
+)
+
+// Occupy declares that n more goroutines compute side by side with the
+// caller (data-parallel shards of a training step, say) until release is
+// called. Meanwhile an Sgemm call leaves them their cores: it splits its
+// work over n fewer goroutines, so with as many busy goroutines as threads
+// every product runs on its caller's goroutine alone and no worker takes a
+// core from a busy goroutine. The split never changes a product's result,
+// so neither does Occupy.
+func Occupy(n int) (release func()) {
+	if n <= 0 {
+		return func() {}
+	}
+	occupied.Add(int32(n))
+	var once atomic.Bool
+	return func() {
+		if once.CompareAndSwap(false, true) {
+			occupied.Add(-int32(n))
+		}
+	}
+}
 
 // gemm computes a validated product with m, n, k > 0 and alpha != 0,
 // splitting the rows or the columns of C over up to impl.threads goroutines
-// less one for every other call in progress: goroutines that already run
-// products side by side (data-parallel shards of a training step) each
-// keep to their own core instead of handing parts to workers that would
-// compete with them for the same cores. The split never changes the
-// result, so neither does the number of calls in progress.
+// less one for every other Sgemm call in progress and for every goroutine
+// declared with Occupy.
 func (impl *Implementation) gemm(g *gemmArgs) {
 	others := int(inFlight.Add(1)) - 1
 	defer inFlight.Add(-1)
 	nt, splitRows := impl.plan(g.m, g.n, g.k)
-	nt = min(nt, impl.threads-others)
+	nt = min(nt, impl.threads-others-int(occupied.Load()))
 	if nt <= 1 {
 		w := impl.getWorkspace()
 		w.run(impl.kern, g)

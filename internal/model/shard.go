@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+
+	"github.com/lepton-cli/lepton/internal/blas"
 )
 
 // Shards runs a model's training steps data-parallel over a fixed number
@@ -113,8 +115,10 @@ type Step struct {
 	nets   []*Net
 	lo     []int // shard k has the batch's rows [lo[k], lo[k+1])
 
-	grads  [][]float32 // the summed gradients (more than one shard)
-	logits []float32   // the shards' logits, concatenated
+	grads  [][]float32   // the summed gradients (more than one shard)
+	parts  [][][]float32 // each shard's gradients
+	chunks []gradChunk   // the pieces of the gradients summed in parallel
+	logits []float32     // the shards' logits, concatenated
 	errs   []error
 }
 
@@ -184,7 +188,10 @@ func (st *Step) Run(workers int, prepare func(k int, n *Net, lo, hi int) error) 
 		}
 		return st.nets[k].Run()
 	}
+	// Side by side, each shard's matrix products keep to its goroutine.
+	release := blas.Occupy(min(workers, len(st.nets)) - 1)
 	parallel(min(workers, len(st.nets)), len(st.nets), func(k int) { st.errs[k] = one(k) })
+	release()
 	for k, err := range st.errs {
 		if err != nil {
 			if len(st.nets) > 1 {
@@ -227,44 +234,61 @@ func parallel(workers, n int, f func(i int)) {
 }
 
 // sumChunk is the number of gradient values one goroutine sums at a time.
-const sumChunk = 1 << 15
+const sumChunk = 1 << 14
 
-// sumGrads adds the shards' gradients in shard order into st.grads,
-// splitting the values (never a sum) over up to workers goroutines.
+// sumGrads adds the other shards' gradients, in shard order, into shard
+// 0's (which the next Run overwrites), splitting the values (never a sum)
+// over up to workers goroutines.
 func (st *Step) sumGrads(workers int) error {
-	parts := make([][][]float32, len(st.nets))
+	if st.parts == nil {
+		st.parts = make([][][]float32, len(st.nets))
+	}
 	for k, n := range st.nets {
 		g, err := n.Grads()
 		if err != nil {
 			return fmt.Errorf("shard %d: %w", k, err)
 		}
-		parts[k] = g
+		st.parts[k] = g
 	}
-	if st.grads == nil {
-		st.grads = make([][]float32, len(parts[0]))
-		for i, g := range parts[0] {
-			st.grads[i] = make([]float32, len(g))
-		}
-	}
-	type chunk struct{ i, lo, hi int }
-	var chunks []chunk
-	for i, g := range st.grads {
-		for lo := 0; lo < len(g); lo += sumChunk {
-			chunks = append(chunks, chunk{i, lo, min(lo+sumChunk, len(g))})
-		}
-	}
-	parallel(workers, len(chunks), func(c int) {
-		ch := chunks[c]
-		dst := st.grads[ch.i][ch.lo:ch.hi]
-		copy(dst, parts[0][ch.i][ch.lo:ch.hi])
-		for _, p := range parts[1:] {
-			src := p[ch.i][ch.lo:ch.hi]
-			for j := range dst {
-				dst[j] += src[j]
+	if st.chunks == nil {
+		for i, g := range st.parts[0] {
+			for lo := 0; lo < len(g); lo += sumChunk {
+				st.chunks = append(st.chunks, gradChunk{i, lo, min(lo+sumChunk, len(g))})
 			}
 		}
+	}
+	parallel(workers, len(st.chunks), func(c int) {
+		ch := st.chunks[c]
+		dst := st.parts[0][ch.i][ch.lo:ch.hi]
+		for _, p := range st.parts[1:] {
+			addTo(dst, p[ch.i][ch.lo:ch.hi])
+		}
 	})
+	st.grads = st.parts[0]
 	return nil
+}
+
+// gradChunk is the values [lo, hi) of gradient i.
+type gradChunk struct{ i, lo, hi int }
+
+// addTo adds src to dst element by element (len(src) >= len(dst)).
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		d, s := dst[i:i+8:i+8], src[i:i+8:i+8]
+		d[0] += s[0]
+		d[1] += s[1]
+		d[2] += s[2]
+		d[3] += s[3]
+		d[4] += s[4]
+		d[5] += s[5]
+		d[6] += s[6]
+		d[7] += s[7]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] += src[i]
+	}
 }
 
 // updateRunningStats folds the statistics of the whole batch, pooled

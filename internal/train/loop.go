@@ -112,12 +112,14 @@ func NewLoop(cfg *config.Config, m *classifier.Model, train, val *data.Dataset) 
 	for _, s := range m.Params.Slices() {
 		sizes = append(sizes, len(s))
 	}
+	workers := cfg.Train.Threads
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	settings := cfg.Train.Optimizer.Settings(m.Params.NoDecay())
 	// The update shares the cores the run computes on (its bits do not
 	// depend on how many).
-	if settings.Threads = cfg.Train.Threads; settings.Threads <= 0 {
-		settings.Threads = runtime.GOMAXPROCS(0)
-	}
+	settings.Threads = workers
 	opt, err := optim.New(settings, sizes)
 	if err != nil {
 		return nil, err
@@ -132,10 +134,6 @@ func NewLoop(cfg *config.Config, m *classifier.Model, train, val *data.Dataset) 
 	shards, err := model.NewShards(m.Spec, m.Params, cfg.Train.Shards)
 	if err != nil {
 		return nil, fmt.Errorf("train.shards: %w", err)
-	}
-	workers := cfg.Train.Threads
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
 	}
 	l := &Loop{Config: cfg, Model: m, Opt: opt, Train: train, Val: val, Sched: sched,
 		steps: shards, workers: workers}
