@@ -224,6 +224,19 @@ func (n *Net) SampleDropout(rng *rand.Rand) {
 	n.sampled = true
 }
 
+// sampleFrom fills the mask from src, one value per mask value in order,
+// exactly as sample(rand.New(src)) does (rand.Rand.Float64 of a value u
+// is float64(u<<11>>11) / (1<<53)), without the interface calls.
+func (d *dropMask) sampleFrom(src *rand.PCG) {
+	for i := range d.buf {
+		if float64(src.Uint64()<<11>>11)/(1<<53) < d.p {
+			d.buf[i] = 0
+		} else {
+			d.buf[i] = d.scale
+		}
+	}
+}
+
 // sample fills the mask from rng, one draw per value in order.
 func (d *dropMask) sample(rng *rand.Rand) {
 	for i := range d.buf {

@@ -3,7 +3,6 @@ package model
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
@@ -120,6 +119,9 @@ type Step struct {
 	chunks []gradChunk   // the pieces of the gradients summed in parallel
 	logits []float32     // the shards' logits, concatenated
 	errs   []error
+
+	seed1, seed2 uint64 // of the dropout masks (SeedDropout)
+	seeded       bool
 }
 
 // Batch returns the batch size of the step.
@@ -143,33 +145,39 @@ func (st *Step) Close() error {
 	return nil
 }
 
-// SampleDropout draws the dropout masks of the whole batch from rng, the
-// same draws in the same order as a single graph of the batch makes
-// (Net.SampleDropout), and gives each shard its rows.
-func (st *Step) SampleDropout(rng *rand.Rand) {
-	if len(st.nets) == 1 {
-		st.nets[0].SampleDropout(rng)
-		return
-	}
-	for _, n := range st.nets {
-		n.SampleDropout(nil) // unsampled until every mask is drawn
-	}
-	if rng == nil || len(st.nets[0].drops) == 0 {
-		return
-	}
-	for d := range st.nets[0].drops {
-		for _, n := range st.nets {
-			n.drops[d].sample(rng)
-		}
-	}
-	for _, n := range st.nets {
-		n.sampled = true
-	}
+// SeedDropout makes the next Run draw the dropout masks of the whole batch
+// from rand.NewPCG(seed1, seed2), the same draws in the same order as a
+// single graph of the batch makes with Net.SampleDropout(rand.New(
+// rand.NewPCG(seed1, seed2))): layer by layer, row by row. Each shard
+// draws its rows' part of every mask itself, on its own goroutine, from a
+// generator advanced to where that part begins.
+func (st *Step) SeedDropout(seed1, seed2 uint64) {
+	st.seed1, st.seed2, st.seeded = seed1, seed2, true
 }
 
-// Run runs every shard: prepare(k, net, lo, hi), which fills shard k's
-// Input and Targets with the batch's rows [lo, hi), then the shard's
-// forward and backward passes. With workers >= 2 up to workers shards run
+// sampleDropout draws shard k's part of the batch's dropout masks.
+func (st *Step) sampleDropout(k int) {
+	n := st.nets[k]
+	if len(n.drops) == 0 {
+		return
+	}
+	if !st.seeded {
+		n.SampleDropout(nil) // Run fails: no masks
+		return
+	}
+	var start uint64 // where layer d's mask of the whole batch starts in the stream
+	rows := uint64(st.lo[k+1] - st.lo[k])
+	for _, d := range n.drops {
+		out := uint64(len(d.buf)) / rows
+		d.sampleFrom(pcgAt(st.seed1, st.seed2, start+uint64(st.lo[k])*out))
+		start += uint64(st.batch) * out
+	}
+	n.sampled = true
+}
+
+// Run runs every shard: its dropout masks (see SeedDropout), then
+// prepare(k, net, lo, hi), which fills shard k's Input and Targets with the
+// batch's rows [lo, hi), then the shard's forward and backward passes. With workers >= 2 up to workers shards run
 // at the same time, each in its own goroutine (prepare must be safe for
 // that); with workers <= 1 they run one after the other. The gradients
 // are then summed and, with batch normalization, the running statistics
@@ -183,6 +191,7 @@ func (st *Step) Run(workers int, prepare func(k int, n *Net, lo, hi int) error) 
 		st.errs = make([]error, len(st.nets))
 	}
 	one := func(k int) error {
+		st.sampleDropout(k)
 		if err := prepare(k, st.nets[k], st.lo[k], st.lo[k+1]); err != nil {
 			return err
 		}

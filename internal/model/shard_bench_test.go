@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"testing"
 )
@@ -56,11 +55,10 @@ func benchSharded(b *testing.B, spec Spec, batch, shards, threads int) {
 		copy(n.Targets(), targets[lo*spec.Classes:hi*spec.Classes])
 		return nil
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		st.SampleDropout(rng)
+		st.SeedDropout(1, uint64(i))
 		if err := st.Run(threads, prepare); err != nil {
 			b.Fatal(err)
 		}

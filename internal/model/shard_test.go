@@ -29,7 +29,7 @@ func shardInput(spec Spec, batch int, seed uint64) (x, targets []float32) {
 // masks from seed, on workers goroutines.
 func runStep(t *testing.T, st *Step, spec Spec, x, targets []float32, seed uint64, workers int) {
 	t.Helper()
-	st.SampleDropout(rand.New(rand.NewPCG(seed, 1)))
+	st.SeedDropout(seed, 1)
 	err := st.Run(workers, func(_ int, n *Net, lo, hi int) error {
 		if err := n.UseInput(x[lo*spec.Input : hi*spec.Input]); err != nil {
 			return err
@@ -349,5 +349,35 @@ func TestShardsPoolRunningStats(t *testing.T) {
 func TestNewShardsRejectsZero(t *testing.T) {
 	if _, err := NewShards(shardSpec(false, nil), &Params{}, 0); err == nil {
 		t.Fatal("NewShards accepted 0 shards")
+	}
+}
+
+// TestPCGAt: a generator advanced by pcgAt continues the standard
+// library's sequence where the n-th value would come.
+func TestPCGAt(t *testing.T) {
+	tests := []struct {
+		name         string
+		seed1, seed2 uint64
+		n            uint64
+	}{
+		{name: "no advance", seed1: 1, seed2: 2, n: 0},
+		{name: "one", seed1: 1, seed2: 2, n: 1},
+		{name: "odd", seed1: 0x64726f706f7574 ^ 42, seed2: 17, n: 1001},
+		{name: "power of two", seed1: 5, seed2: 0, n: 4096},
+		{name: "large seeds", seed1: math.MaxUint64, seed2: math.MaxUint64 - 3, n: 12345},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := rand.NewPCG(tc.seed1, tc.seed2)
+			for range tc.n {
+				ref.Uint64()
+			}
+			got := pcgAt(tc.seed1, tc.seed2, tc.n)
+			for i := range 10 {
+				if a, b := got.Uint64(), ref.Uint64(); a != b {
+					t.Fatalf("value %d after %d: %#x, want %#x", i, tc.n, a, b)
+				}
+			}
+		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"time"
 
@@ -266,7 +265,7 @@ func (l *Loop) runEpoch(ctx context.Context, listeners []Listener) error {
 			return err
 		}
 		if dropout {
-			step.SampleDropout(rand.New(rand.NewPCG(cfg.Seed^dropoutStream, uint64(l.GlobalStep))))
+			step.SeedDropout(cfg.Seed^dropoutStream, uint64(l.GlobalStep))
 		}
 		if err := step.Run(l.workers, func(_ int, net *model.Net, lo, hi int) error {
 			return fill(net, b, lo, hi, l.Model.Spec.Input, classes, smooth)
