@@ -17,8 +17,8 @@
 // one explicitly.
 //
 // Parallel calls hand parts of C to worker goroutines, which poll for work
-// for up to a millisecond after each call before sleeping: waking a
-// sleeping thread costs about as much as a large product on a VM.
+// for a few microseconds after each part before sleeping, so that they do
+// not take the cores of goroutines computing beside them.
 package blas
 
 import (
