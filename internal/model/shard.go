@@ -3,8 +3,10 @@ package model
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lepton-cli/lepton/internal/blas"
 )
@@ -69,7 +71,7 @@ func (s *Shards) Step(batch int) (*Step, error) {
 		return nil, fmt.Errorf("batch size %d must be >= 1", batch)
 	}
 	count := shardCount(s.count, batch, s.spec.BatchNorm && len(s.spec.Hidden) > 0)
-	st := &Step{spec: s.spec, params: s.params, batch: batch, lo: make([]int, count+1)}
+	st := &Step{spec: s.spec, params: s.params, batch: batch, lo: make([]int, count+1), chunks: gradChunks(s.params)}
 	for k := 0; k <= count; k++ {
 		st.lo[k] = k * batch / count
 	}
@@ -177,30 +179,59 @@ func (st *Step) sampleDropout(k int) {
 
 // Run runs every shard: its dropout masks (see SeedDropout), then
 // prepare(k, net, lo, hi), which fills shard k's Input and Targets with the
-// batch's rows [lo, hi), then the shard's forward and backward passes. With workers >= 2 up to workers shards run
-// at the same time, each in its own goroutine (prepare must be safe for
-// that); with workers <= 1 they run one after the other. The gradients
-// are then summed and, with batch normalization, the running statistics
-// updated; the results do not depend on workers. The first error, in
-// shard order, is returned.
+// batch's rows [lo, hi), then the shard's forward and backward passes.
+// With workers >= 2 up to workers shards run at the same time, each in its
+// own goroutine (prepare must be safe for that), and the same goroutines
+// then sum the gradients; with workers <= 1 everything runs one after the
+// other on the caller's goroutine. With batch normalization the running
+// statistics are updated last. The results do not depend on workers. The
+// first error, in shard order, is returned.
 func (st *Step) Run(workers int, prepare func(k int, n *Net, lo, hi int) error) error {
-	if len(st.nets) == 0 {
+	n := len(st.nets)
+	if n == 0 {
 		return errors.New("run step: closed")
 	}
 	if st.errs == nil {
-		st.errs = make([]error, len(st.nets))
+		st.errs = make([]error, n)
+		st.parts = make([][][]float32, n)
 	}
-	one := func(k int) error {
+	one := func(k int) {
 		st.sampleDropout(k)
-		if err := prepare(k, st.nets[k], st.lo[k], st.lo[k+1]); err != nil {
+		err := prepare(k, st.nets[k], st.lo[k], st.lo[k+1])
+		if err == nil {
+			err = st.nets[k].Run()
+		}
+		if err == nil && n > 1 {
+			st.parts[k], err = st.nets[k].Grads()
+		}
+		st.errs[k] = err
+	}
+	if workers = min(workers, n); workers <= 1 {
+		for k := range n {
+			one(k)
+		}
+		if err := st.firstError(); err != nil || n == 1 {
 			return err
 		}
-		return st.nets[k].Run()
+		for c := range st.chunks {
+			st.sumChunk(c)
+		}
+	} else {
+		// Side by side, each shard's matrix products keep to its goroutine.
+		release := blas.Occupy(workers - 1)
+		st.runParallel(workers, one)
+		release()
+		if err := st.firstError(); err != nil {
+			return err
+		}
 	}
-	// Side by side, each shard's matrix products keep to its goroutine.
-	release := blas.Occupy(min(workers, len(st.nets)) - 1)
-	parallel(min(workers, len(st.nets)), len(st.nets), func(k int) { st.errs[k] = one(k) })
-	release()
+	st.grads = st.parts[0]
+	st.updateRunningStats()
+	return nil
+}
+
+// firstError returns the error of the first shard that failed, if any.
+func (st *Step) firstError() error {
 	for k, err := range st.errs {
 		if err != nil {
 			if len(st.nets) > 1 {
@@ -209,95 +240,65 @@ func (st *Step) Run(workers int, prepare func(k int, n *Net, lo, hi int) error) 
 			return err
 		}
 	}
-	if len(st.nets) == 1 {
-		return nil
-	}
-	if err := st.sumGrads(workers); err != nil {
-		return err
-	}
-	st.updateRunningStats()
 	return nil
 }
 
-// parallel calls f(0), ..., f(n-1), on up to workers goroutines (the
-// caller's among them) when workers >= 2, else in order on the caller's.
-func parallel(workers, n int, f func(i int)) {
-	if workers <= 1 || n <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
+// runParallel runs one(k) for every shard on workers goroutines (the
+// caller's among them) and, once all have finished without error, has the
+// same goroutines sum the gradients, chunk by chunk: one start of a
+// goroutine per step, not one per phase (waking a sleeping thread can
+// take 100 µs on a virtual machine).
+func (st *Step) runParallel(workers int, one func(k int)) {
+	n := len(st.nets)
+	var shard, chunk, finished atomic.Int64
+	var failed atomic.Bool
+	all := make(chan struct{})
 	work := func() {
-		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-			f(i)
+		for k := int(shard.Add(1) - 1); k < n; k = int(shard.Add(1) - 1) {
+			one(k)
+			if st.errs[k] != nil {
+				failed.Store(true)
+			}
+			if finished.Add(1) == int64(n) {
+				close(all)
+			}
+		}
+		await(all)
+		if failed.Load() {
+			return
+		}
+		for c := int(chunk.Add(1) - 1); c < len(st.chunks); c = int(chunk.Add(1) - 1) {
+			st.sumChunk(c)
 		}
 	}
-	for range min(workers, n) - 1 {
+	var wg sync.WaitGroup
+	for range workers - 1 {
 		wg.Go(work)
 	}
 	work()
 	wg.Wait()
 }
 
-// sumChunk is the number of gradient values one goroutine sums at a time.
-const sumChunk = 1 << 14
+// awaitSpin bounds how long await polls before blocking: a goroutine
+// whose shard finished first waits for the others this long without
+// giving up its thread (yielding to any other runnable goroutine).
+const awaitSpin = 200 * time.Microsecond
 
-// sumGrads adds the other shards' gradients, in shard order, into shard
-// 0's (which the next Run overwrites), splitting the values (never a sum)
-// over up to workers goroutines.
-func (st *Step) sumGrads(workers int) error {
-	if st.parts == nil {
-		st.parts = make([][][]float32, len(st.nets))
-	}
-	for k, n := range st.nets {
-		g, err := n.Grads()
-		if err != nil {
-			return fmt.Errorf("shard %d: %w", k, err)
+// await returns once ch is closed, polling it for up to awaitSpin first.
+func await(ch <-chan struct{}) {
+	start := time.Now()
+	for i := 1; ; i++ {
+		select {
+		case <-ch:
+			return
+		default:
 		}
-		st.parts[k] = g
-	}
-	if st.chunks == nil {
-		for i, g := range st.parts[0] {
-			for lo := 0; lo < len(g); lo += sumChunk {
-				st.chunks = append(st.chunks, gradChunk{i, lo, min(lo+sumChunk, len(g))})
-			}
+		if i%16 == 0 && time.Since(start) > awaitSpin {
+			break
 		}
+		runtime.Gosched()
 	}
-	parallel(workers, len(st.chunks), func(c int) {
-		ch := st.chunks[c]
-		dst := st.parts[0][ch.i][ch.lo:ch.hi]
-		for _, p := range st.parts[1:] {
-			addTo(dst, p[ch.i][ch.lo:ch.hi])
-		}
-	})
-	st.grads = st.parts[0]
-	return nil
-}
-
-// gradChunk is the values [lo, hi) of gradient i.
-type gradChunk struct{ i, lo, hi int }
-
-// addTo adds src to dst element by element (len(src) >= len(dst)).
-func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		d, s := dst[i:i+8:i+8], src[i:i+8:i+8]
-		d[0] += s[0]
-		d[1] += s[1]
-		d[2] += s[2]
-		d[3] += s[3]
-		d[4] += s[4]
-		d[5] += s[5]
-		d[6] += s[6]
-		d[7] += s[7]
-	}
-	for ; i < len(dst); i++ {
-		dst[i] += src[i]
-	}
+	<-ch
 }
 
 // updateRunningStats folds the statistics of the whole batch, pooled
