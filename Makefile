@@ -171,3 +171,23 @@ $(SERVE_RUN)/checkpoints/best.safetensors: | build
 
 bench-serve: build $(SERVE_CKPT)
 	$(GO) run ./bench/serveload -lepton $(BIN) -checkpoint $(SERVE_CKPT) -duration $(SERVE_POINT) -soak $(SOAK) -client $(SERVE_CLIENT) -server-args "$(SERVE_ARGS)"
+
+# Go benchmarks of one training step of configs/mlp.yaml's and
+# configs/best.yaml's models and of each matrix product the step computes,
+# per kernel (avx512, avx2) and 1 and 2 threads, with GFLOP/s and %peak
+# (bench/kernels.sh), written to BENCH_OUT for benchstat. With BEFORE=file,
+# compares that earlier output with the new one (benchstat; installed with
+# go install when missing). COUNT=0 compares without running.
+#   make bench-kernels BENCH_OUT=before.txt
+#   make bench-kernels BEFORE=before.txt
+# On a machine shared with other benchmarks: BENCH_LOCK="flock /tmp/x.lock".
+BENCH_OUT    ?= bench/out/kernels.txt
+BENCH_COUNT  ?= 6
+BENCH_TIME   ?= 200ms
+BENCH_FILTER ?= Step|GEMM
+BENCH_LOCK   ?=
+BEFORE       ?=
+.PHONY: bench-kernels
+bench-kernels:
+	GO=$(GO) OUT=$(BENCH_OUT) COUNT=$(BENCH_COUNT) BENCHTIME=$(BENCH_TIME) FILTER='$(BENCH_FILTER)' \
+	  LOCK='$(BENCH_LOCK)' BEFORE='$(BEFORE)' bash bench/kernels.sh
