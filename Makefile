@@ -108,8 +108,18 @@ onnx-check: build py-onnx $(PARITY_CKPT)
 parity: build py-torch $(PARITY_CKPT)
 	$(PYTHON) scripts/torch_parity.py --lepton $(BIN) --checkpoint $(PARITY_CKPT)
 
-# lepton against PyTorch on the same MLP, threads 1 and 2 (bench/run.sh).
+# lepton against PyTorch (bench/run.sh): configs/mlp.yaml's and
+# configs/best.yaml's models, lepton's avx512 and avx2 kernels (PyTorch's
+# defaults, and ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Haswell), 1 and 2
+# threads, ROUNDS rounds each; about 10 minutes with the defaults. Parts:
+#   make bench MODELS=best KERNELS=avx2 THREADS=2 ROUNDS=5
+# BENCH_LOCK prefixes every timed process (e.g. "flock /tmp/x.lock").
 .PHONY: bench
+MODELS  ?= mlp,best
+KERNELS ?= avx512,avx2
+THREADS ?= 1,2
+ROUNDS  ?= 3
+BENCH_LOCK ?=
 # PyTorch is measured on OpenBLAS (Debian's default libblas is the slow
 # reference BLAS), so the bench installs libopenblas0-pthread when missing.
 bench: py-torch
@@ -117,8 +127,8 @@ bench: py-torch
 	  SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
 	  echo "installing libopenblas0-pthread for PyTorch"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libopenblas0-pthread >/dev/null; }
-	PYTHON=$(PYTHON) bash bench/run.sh $(ROUNDS)
-ROUNDS ?= 3
+	PYTHON=$(PYTHON) MODELS=$(MODELS) KERNELS=$(KERNELS) THREADS=$(THREADS) LOCK='$(BENCH_LOCK)' \
+	  bash bench/run.sh $(ROUNDS)
 
 # Exact-resume check: SIGKILL training 20 times at random moments, resume
 # each time, compare with an uninterrupted run (needs LEPTON_DATA_DIR).
