@@ -45,8 +45,9 @@ var (
 // coreMHz is the frequency of one core in MHz: LEPTON_BENCH_MHZ, else a
 // calibration (calibrateMHz), else the first "cpu MHz" of /proc/cpuinfo
 // (on a VM usually the nominal clock, below what a boosting core runs at).
-// It prints the assumption once, as a "key: value" line that benchstat
-// keeps as a configuration label.
+// It prints the assumption once, as a "# peak-assumption:" comment line
+// (benchstat ignores it; a "key: value" label that differs between two
+// files would keep benchstat from comparing them).
 func coreMHz() float64 {
 	mhzOnce.Do(func() {
 		how := EnvBenchMHz
@@ -55,7 +56,7 @@ func coreMHz() float64 {
 		} else if mhz, how = calibrateMHz(), "calibrated"; mhz <= 0 {
 			mhz, how = cpuinfoMHz(), "/proc/cpuinfo"
 		}
-		fmt.Printf("peak-assumption: %.0f MHz (%s; /proc/cpuinfo %.0f) x cores x FLOP/cycle (avx512-fma 64, avx2-fma 32)\n", mhz, how, cpuinfoMHz())
+		fmt.Printf("# peak-assumption: %.0f MHz (%s; /proc/cpuinfo %.0f) x cores x FLOP/cycle (avx512-fma 64, avx2-fma 32)\n", mhz, how, cpuinfoMHz())
 	})
 	return mhz
 }
