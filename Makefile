@@ -190,11 +190,13 @@ bench-serve: build $(SERVE_CKPT)
 # go install when missing). COUNT=0 compares without running.
 #   make bench-kernels BENCH_OUT=before.txt
 #   make bench-kernels BEFORE=before.txt
+# BENCH_FILTER is a go test -bench regexp (default: the step and GEMM
+# benchmarks and the blas micro-kernels), e.g. BenchmarkStep/model=best.
 # On a machine shared with other benchmarks: BENCH_LOCK="flock /tmp/x.lock".
 BENCH_OUT    ?= bench/out/kernels.txt
 BENCH_COUNT  ?= 6
 BENCH_TIME   ?= 200ms
-BENCH_FILTER ?= Step|GEMM
+BENCH_FILTER ?=
 BENCH_LOCK   ?=
 BEFORE       ?=
 .PHONY: bench-kernels

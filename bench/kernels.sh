@@ -12,7 +12,8 @@
 # Settings (environment): COUNT runs of every benchmark (default 6, the
 # fewest for which benchstat gives a confidence interval; 0: run nothing),
 # BENCHTIME per run (default 200ms), FILTER (a go test -bench regexp,
-# default 'Step|GEMM'; e.g. 'Step/model=best/kernel=avx2'), LOCK (a command
+# default '^Benchmark(Step|GEMM)$' and the blas micro-kernels; e.g.
+# 'BenchmarkStep/model=best/kernel=avx2' for those only), LOCK (a command
 # prefix for each run, e.g. "flock /tmp/lepton-bench.lock", so that
 # benchmarks on a shared machine never overlap; each run takes well under a
 # minute with the defaults). The test binaries are built once; each of the
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 count=${COUNT:-6}
 benchtime=${BENCHTIME:-200ms}
-filter=${FILTER:-Step|GEMM}
+filter=${FILTER:-^Benchmark(Step|GEMM)\$}
 out=${OUT:-bench/out/kernels.txt}
 read -r -a lock <<< "${LOCK:-}"
 
@@ -40,7 +41,7 @@ if [ "$count" -gt 0 ]; then
   mhz_from="set by the caller"
   if [ -z "${LEPTON_BENCH_MHZ:-}" ]; then
     mhz_from="calibrated once by bench/kernels.sh"
-    LEPTON_BENCH_MHZ=$(cd internal/model && ${lock[@]+"${lock[@]}"} "$bin/model.test" -test.run '^$' -test.bench 'Step/model=none' |
+    LEPTON_BENCH_MHZ=$(cd internal/model && ${lock[@]+"${lock[@]}"} "$bin/model.test" -test.run '^$' -test.bench '^BenchmarkStep$/model=none' |
       sed -n 's/^# peak-assumption: \([0-9.]*\) MHz.*/\1/p')
   fi
   export LEPTON_BENCH_MHZ
@@ -57,7 +58,7 @@ if [ "$count" -gt 0 ]; then
     # Run from the package directories: the model benchmarks read ../../configs.
     (cd internal/model && ${lock[@]+"${lock[@]}"} "$bin/model.test" -test.run '^$' -test.bench "$filter" \
       -test.benchtime "$benchtime" -test.count 1 -test.benchmem) | tee -a "$out" | sed -n '/^\(Benchmark\|# peak\)/p' >&2
-    if [ "$filter" = 'Step|GEMM' ]; then
+    if [ -z "${FILTER:-}" ]; then
       (cd internal/blas && ${lock[@]+"${lock[@]}"} "$bin/blas.test" -test.run '^$' -test.bench '^BenchmarkKernel$' \
         -test.benchtime "$benchtime" -test.count 1) | tee -a "$out" | sed -n '/^Benchmark/p' >&2
     fi
