@@ -13,8 +13,10 @@
 #                       training images, so a run takes ~15 s per side; the
 #                       per-image work is that of the full run)
 #   KERNELS=avx512,avx2 avx512: lepton LEPTON_KERNEL=avx512 against PyTorch's
-#                       defaults (TORCH_AVX512_ENV, default empty: whatever
-#                       PyTorch and OpenBLAS pick); avx2: LEPTON_KERNEL=avx2
+#                       AVX-512 paths (TORCH_AVX512_ENV, default
+#                       ATEN_CPU_CAPABILITY=avx512 OPENBLAS_CORETYPE=SkylakeX:
+#                       PyTorch 1.13 picks AVX2 by itself and OpenBLAS 0.3.21
+#                       does not know Zen 5; empty: their own choice); avx2: LEPTON_KERNEL=avx2
 #                       against ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Haswell
 #                       (TORCH_AVX2_ENV). Without AVX-512 the avx512 rows are
 #                       reported as not available.
@@ -39,7 +41,7 @@ MODELS=${MODELS:-mlp,best}
 KERNELS=${KERNELS:-avx512,avx2}
 THREADS=${THREADS:-1,2}
 BEST_TRAIN_SPLIT=${BEST_TRAIN_SPLIT:-0.7}
-TORCH_AVX512_ENV=${TORCH_AVX512_ENV:-}
+TORCH_AVX512_ENV=${TORCH_AVX512_ENV-ATEN_CPU_CAPABILITY=avx512 OPENBLAS_CORETYPE=SkylakeX}
 TORCH_AVX2_ENV=${TORCH_AVX2_ENV:-ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Haswell}
 read -r -a lock <<< "${LOCK:-}"
 : "${LEPTON_DATA_DIR:?set LEPTON_DATA_DIR to the CIFAR-10 binary directory}"
