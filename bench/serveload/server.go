@@ -128,16 +128,6 @@ func (s *server) cpu() time.Duration {
 // (100 on every Linux architecture Go supports).
 const clockTicks = 100
 
-// selfCPU returns the CPU time (user and system) this generator used so
-// far.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // resetPeak resets the server's peak RSS (VmHWM) to its current RSS.
 func (s *server) resetPeak() {
 	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0)
