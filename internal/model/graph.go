@@ -182,7 +182,7 @@ func (n *Net) row(name string, data []float32) *G.Node {
 func activate(z *G.Node, spec Spec) (*G.Node, error) {
 	switch spec.Activation {
 	case "relu":
-		return G.Rectify(z)
+		return relu(z)
 	case "tanh":
 		return G.Tanh(z)
 	case "sigmoid":
