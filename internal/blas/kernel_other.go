@@ -26,3 +26,7 @@ func transpose8AVX2(src *float32, lds int, rows int, blocks int, dst *float32, l
 func packRowsAVX2(width, kc int, src *float32, lds, npan int, dst *float32, pstride int) {
 	panic("blas: packRowsAVX2 called without AVX2")
 }
+
+func addAVX2(dst, src *float32, n int) {
+	panic("blas: addAVX2 called without AVX2")
+}

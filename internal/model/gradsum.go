@@ -1,5 +1,7 @@
 package model
 
+import "github.com/lepton-cli/lepton/internal/blas"
+
 // sumChunkLen is the number of gradient values one goroutine sums at a time.
 const sumChunkLen = 1 << 14
 
@@ -27,22 +29,6 @@ func (st *Step) sumChunk(c int) {
 	}
 }
 
-// addTo adds src to dst element by element (len(src) >= len(dst)).
-func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		d, s := dst[i:i+8:i+8], src[i:i+8:i+8]
-		d[0] += s[0]
-		d[1] += s[1]
-		d[2] += s[2]
-		d[3] += s[3]
-		d[4] += s[4]
-		d[5] += s[5]
-		d[6] += s[6]
-		d[7] += s[7]
-	}
-	for ; i < len(dst); i++ {
-		dst[i] += src[i]
-	}
-}
+// addTo adds src to dst element by element (len(src) >= len(dst)), with
+// the same float32 additions as a plain loop (blas.AddTo, vectorized).
+func addTo(dst, src []float32) { blas.AddTo(dst, src) }
