@@ -118,7 +118,14 @@ func build(spec Spec, p *Params, batch int, train bool, o buildOptions) (*Net, e
 		if err != nil {
 			return nil, fmt.Errorf("layer %d matmul: %w", i, err)
 		}
-		if z, err = G.BroadcastAdd(z, b, nil, []byte{0}); err != nil {
+		// A hidden ReLU layer without batch normalization adds the bias
+		// and rectifies in one operation (same bits, see biasReLU).
+		fused := i < len(p.Layers)-1 && l.BN == nil && spec.Activation == "relu"
+		if fused {
+			if z, err = biasReLU(z, b); err != nil {
+				return nil, fmt.Errorf("layer %d bias and activation: %w", i, err)
+			}
+		} else if z, err = G.BroadcastAdd(z, b, nil, []byte{0}); err != nil {
 			return nil, fmt.Errorf("layer %d bias: %w", i, err)
 		}
 		if i < len(p.Layers)-1 {
@@ -127,8 +134,10 @@ func build(spec Spec, p *Params, batch int, train bool, o buildOptions) (*Net, e
 					return nil, fmt.Errorf("layer %d batch normalization: %w", i, err)
 				}
 			}
-			if z, err = activate(z, spec); err != nil {
-				return nil, fmt.Errorf("layer %d activation: %w", i, err)
+			if !fused {
+				if z, err = activate(z, spec); err != nil {
+					return nil, fmt.Errorf("layer %d activation: %w", i, err)
+				}
 			}
 			if prob := spec.dropout(i); train && prob > 0 {
 				d := &dropMask{p: prob, scale: float32(1 / (1 - prob)), buf: make([]float32, batch*l.Out)}

@@ -24,6 +24,19 @@ func relu(x *G.Node) (*G.Node, error) {
 	return G.ApplyOp(reluOp{}, x)
 }
 
+// biasReLU returns relu(x + b) for a matrix x and a 1 x cols row b added
+// to every row, as one Gorgonia operation with the bits of
+// G.Rectify(G.BroadcastAdd(x, b, nil, []byte{0})): the same float32 sum
+// x[i][j] + b[j] (without BroadcastAdd's repeated copy of b) and the same
+// mask. The gradient of b is Gorgonia's, as BroadcastAdd's: the column
+// sums (G.Sum along rows) of the gradient of the sum, reshaped to a row.
+func biasReLU(x, b *G.Node) (*G.Node, error) {
+	if x.Dims() != 2 || b.Dims() != 2 || b.Shape()[0] != 1 || b.Shape()[1] != x.Shape()[1] {
+		return nil, fmt.Errorf("bias relu: input %v and bias %v do not fit", x.Shape(), b.Shape())
+	}
+	return G.ApplyOp(reluOp{bias: true}, x, b)
+}
+
 // reluMask returns 1 if v >= 0 and 0 otherwise (also for NaN), as the
 // bits of G.Rectify's comparison, without a branch.
 func reluMask(v float32) float32 {
@@ -34,14 +47,18 @@ func reluMask(v float32) float32 {
 	return math.Float32frombits(bits)
 }
 
-// reluOp computes x ⊙ (x >= 0).
-type reluOp struct{}
+// reluOp computes v ⊙ (v >= 0), v = x or, with bias, v = x + b (b a
+// row, added to every row of x).
+type reluOp struct{ bias bool }
 
-func (reluOp) Arity() int { return 1 }
+func (op reluOp) Arity() int { return 1 + b2i(op.bias) }
 
-func (reluOp) Type() hm.Type {
+func (op reluOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	t := G.TensorType{Dims: 2, Of: a}
+	if op.bias {
+		return hm.NewFnType(t, t, t)
+	}
 	return hm.NewFnType(t, t)
 }
 
@@ -53,49 +70,100 @@ func (op reluOp) Do(inputs ...G.Value) (G.Value, error) {
 
 // UsePreallocDo computes into prealloc when it is a float32 matrix of the
 // output's shape, into a new tensor otherwise.
-func (reluOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	if len(inputs) != 1 {
-		return nil, fmt.Errorf("relu: want 1 input, got %d", len(inputs))
+func (op reluOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != op.Arity() {
+		return nil, fmt.Errorf("relu: want %d inputs, got %d", op.Arity(), len(inputs))
 	}
-	x, ok := inputs[0].(*tensor.Dense)
-	if !ok || x.Dtype() != tensor.Float32 {
-		return nil, fmt.Errorf("relu: want a float32 matrix, got %T", inputs[0])
+	x, bs, err := reluInputs("relu", inputs, op.bias)
+	if err != nil {
+		return nil, err
 	}
 	out := outputLike(prealloc, x)
 	xs, os := x.Data().([]float32), out.Data().([]float32)
 	os = os[:len(xs)]
-	for i, v := range xs {
-		os[i] = v * reluMask(v)
+	if !op.bias {
+		for i, v := range xs {
+			os[i] = v * reluMask(v)
+		}
+		return out, nil
+	}
+	cols := len(bs)
+	for r := 0; r+cols <= len(xs); r += cols {
+		xr, or := xs[r:r+cols], os[r:r+cols]
+		for j, b := range bs {
+			v := xr[j] + b
+			or[j] = v * reluMask(v)
+		}
 	}
 	return out, nil
 }
 
-func (reluOp) ReturnsPtr() bool         { return false }
-func (reluOp) CallsExtern() bool        { return false }
-func (reluOp) OverwritesInput() int     { return -1 }
-func (reluOp) String() string           { return "ReLU" }
+// reluInputs checks the inputs of reluOp or, with the gradient, of
+// reluGradOp: the matrix x, with bias the row b (returned as bs, with as
+// many values as x has columns), then with grad a matrix of x's shape.
+func reluInputs(what string, inputs []G.Value, bias bool) (*tensor.Dense, []float32, error) {
+	x, ok := inputs[0].(*tensor.Dense)
+	if !ok || x.Dtype() != tensor.Float32 || x.Dims() != 2 {
+		return nil, nil, fmt.Errorf("%s: want a float32 matrix, got %T %v", what, inputs[0], inputs[0].Shape())
+	}
+	var bs []float32
+	if bias {
+		b, ok := inputs[1].(*tensor.Dense)
+		if !ok || b.Dtype() != tensor.Float32 || b.Size() != x.Shape()[1] {
+			return nil, nil, fmt.Errorf("%s: want a float32 bias of %d values, got %T %v", what, x.Shape()[1], inputs[1], inputs[1].Shape())
+		}
+		bs = b.Data().([]float32)
+	}
+	return x, bs, nil
+}
+
+func (reluOp) ReturnsPtr() bool     { return false }
+func (reluOp) CallsExtern() bool    { return false }
+func (reluOp) OverwritesInput() int { return -1 }
+func (op reluOp) String() string {
+	if op.bias {
+		return "BiasReLU"
+	}
+	return "ReLU"
+}
 func (op reluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op reluOp) Hashcode() uint32      { return hashOf(op) }
 
-func (reluOp) DiffWRT(int) []bool { return []bool{true} }
+func (op reluOp) DiffWRT(int) []bool { return []bool{true, true}[:op.Arity()] }
 
-func (reluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(reluGradOp{}, inputs[0], grad)
+func (op reluOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(reluGradOp(op), append(inputs[:op.Arity():op.Arity()], grad)...)
 	if err != nil {
 		return nil, fmt.Errorf("relu gradient: %w", err)
 	}
-	return G.Nodes{dx}, nil
+	if !op.bias {
+		return G.Nodes{dx}, nil
+	}
+	// BroadcastAdd's gradient of b: repeatOp's column sums, then
+	// reshapeOp's reshape back to b's shape.
+	sum, err := G.Sum(dx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("relu bias gradient: %w", err)
+	}
+	db, err := G.Reshape(sum, inputs[1].Shape().Clone())
+	if err != nil {
+		return nil, fmt.Errorf("relu bias gradient: %w", err)
+	}
+	return G.Nodes{dx, db}, nil
 }
 
-// reluGradOp computes (x >= 0) ⊙ g: the gradient g of relu(x) taken
-// back to x.
-type reluGradOp struct{}
+// reluGradOp computes (v >= 0) ⊙ g, v as in reluOp: the gradient g of
+// relu(v) taken back to v (and so to x).
+type reluGradOp struct{ bias bool }
 
-func (reluGradOp) Arity() int { return 2 }
+func (op reluGradOp) Arity() int { return 2 + b2i(op.bias) }
 
-func (reluGradOp) Type() hm.Type {
+func (op reluGradOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	t := G.TensorType{Dims: 2, Of: a}
+	if op.bias {
+		return hm.NewFnType(t, t, t, t)
+	}
 	return hm.NewFnType(t, t, t)
 }
 
@@ -109,16 +177,33 @@ func (op reluGradOp) Do(inputs ...G.Value) (G.Value, error) {
 
 // UsePreallocDo computes into prealloc when it is a float32 matrix of the
 // output's shape, into a new tensor otherwise.
-func (reluGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
-	x, g, err := twoMatrices("relu gradient", inputs)
+func (op reluGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, error) {
+	if len(inputs) != op.Arity() {
+		return nil, fmt.Errorf("relu gradient: want %d inputs, got %d", op.Arity(), len(inputs))
+	}
+	x, bs, err := reluInputs("relu gradient", inputs, op.bias)
 	if err != nil {
 		return nil, err
+	}
+	g, ok := inputs[len(inputs)-1].(*tensor.Dense)
+	if !ok || g.Dtype() != tensor.Float32 || !g.Shape().Eq(x.Shape()) {
+		return nil, fmt.Errorf("relu gradient: want a float32 gradient of shape %v, got %T", x.Shape(), inputs[len(inputs)-1])
 	}
 	out := outputLike(prealloc, x)
 	xs, gs, os := x.Data().([]float32), g.Data().([]float32), out.Data().([]float32)
 	gs, os = gs[:len(xs)], os[:len(xs)]
-	for i, v := range xs {
-		os[i] = reluMask(v) * gs[i]
+	if !op.bias {
+		for i, v := range xs {
+			os[i] = reluMask(v) * gs[i]
+		}
+		return out, nil
+	}
+	cols := len(bs)
+	for r := 0; r+cols <= len(xs); r += cols {
+		xr, gr, or := xs[r:r+cols], gs[r:r+cols], os[r:r+cols]
+		for j, b := range bs {
+			or[j] = reluMask(xr[j]+b) * gr[j]
+		}
 	}
 	return out, nil
 }
@@ -126,7 +211,7 @@ func (reluGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, e
 func (reluGradOp) ReturnsPtr() bool         { return false }
 func (reluGradOp) CallsExtern() bool        { return false }
 func (reluGradOp) OverwritesInput() int     { return -1 }
-func (reluGradOp) String() string           { return "ReLUGrad" }
+func (op reluGradOp) String() string        { return reluOp(op).String() + "Grad" }
 func (op reluGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op reluGradOp) Hashcode() uint32      { return hashOf(op) }
 
@@ -150,4 +235,12 @@ func outputLike(prealloc G.Value, x *tensor.Dense) *tensor.Dense {
 		return p
 	}
 	return tensor.New(tensor.WithShape(x.Shape().Clone()...), tensor.Of(tensor.Float32))
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
