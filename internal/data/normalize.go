@@ -2,7 +2,8 @@ package data
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/lepton-cli/lepton/internal/isa"
 )
 
 // Normalization turns the bytes of an image into float32 values
@@ -48,29 +49,28 @@ var activeNorm = normKernel{name: "generic"}
 // code. All give bit-identical values, so this only rules out assembly.
 // Call it before loading batches, not concurrently with them.
 func UseSIMD(on bool) {
-	isa := "generic"
+	name := "generic"
 	if on {
-		isa = "avx512"
+		name = "avx512"
 	}
-	_ = UseKernel(isa) // a known name: no error
+	_ = UseKernel(name) // a known name: no error
 }
 
 // UseKernel selects the best normalization kernel of this machine that uses
-// no wider instructions than isa: "avx512" (any), "avx2" (AVX2 at most) or
+// no wider instructions than name: "avx512" (any), "avx2" (AVX2 at most) or
 // "generic" (the portable code). A "-fma" suffix, as in the matrix
 // multiply's kernel names, is ignored, so LEPTON_KERNEL=avx2 keeps the
 // normalization on AVX2 too. All kernels give bit-identical values. It
 // fails, changing nothing, on another name. Call it before loading
 // batches, not concurrently with them.
-func UseKernel(isa string) error {
-	isa = strings.TrimSuffix(strings.ToLower(isa), "-fma")
-	rank, ok := normRank[isa]
+func UseKernel(name string) error {
+	rank, ok := isa.Rank(name)
 	if !ok {
-		return fmt.Errorf("normalization kernel %q: unknown (want avx512, avx2 or generic)", isa)
+		return fmt.Errorf("normalization kernel %q: unknown (want avx512, avx2 or generic)", name)
 	}
 	k := normKernel{name: "generic"}
 	for _, c := range normKernels {
-		if normRank[c.name] <= rank {
+		if r, _ := isa.Rank(c.name); r <= rank {
 			k = c // normKernels are in increasing order
 		}
 	}
@@ -79,9 +79,6 @@ func UseKernel(isa string) error {
 	}
 	return nil
 }
-
-// normRank orders the kernels' instruction sets.
-var normRank = map[string]int{"generic": 0, "avx2": 1, "avx512": 2}
 
 // NormalizeKernel reports the normalization's kernel: "avx512", "avx2" or
 // "generic".

@@ -3,7 +3,8 @@ package optim
 import (
 	"fmt"
 	"math"
-	"strings"
+
+	"github.com/lepton-cli/lepton/internal/isa"
 )
 
 // The element-wise updates are done by kernels: a portable Go loop and, on
@@ -138,29 +139,28 @@ func sgdGeneric(p, g, vel []float32, k *sgdConsts) {
 // (LEPTON_KERNEL=generic). Call it before training, not concurrently with
 // an update.
 func UseSIMD(on bool) {
-	isa := "generic"
+	name := "generic"
 	if on {
-		isa = "avx512"
+		name = "avx512"
 	}
-	_ = UseKernel(isa) // a known name: no error
+	_ = UseKernel(name) // a known name: no error
 }
 
 // UseKernel selects the best of this machine's kernels that uses no wider
-// instructions than isa: "avx512" (any), "avx2" (AVX2 at most) or "generic"
+// instructions than name: "avx512" (any), "avx2" (AVX2 at most) or "generic"
 // (the portable Go loops). A "-fma" suffix, as in the matrix multiply's
 // kernel names, is ignored, so LEPTON_KERNEL=avx2 keeps the optimizers on
 // AVX2 too. All kernels give bit-identical results. It fails, changing
 // nothing, on another name. Call it before training, not concurrently with
 // an update.
-func UseKernel(isa string) error {
-	isa = strings.TrimSuffix(strings.ToLower(isa), "-fma")
-	rank, ok := kernelRank[isa]
+func UseKernel(name string) error {
+	rank, ok := isa.Rank(name)
 	if !ok {
-		return fmt.Errorf("optimizer kernel %q: unknown (want avx512, avx2 or generic)", isa)
+		return fmt.Errorf("optimizer kernel %q: unknown (want avx512, avx2 or generic)", name)
 	}
 	k := genericKernel
 	for _, c := range kernels {
-		if kernelRank[c.name] <= rank {
+		if r, _ := isa.Rank(c.name); r <= rank {
 			k = c // kernels are in increasing order
 		}
 	}
@@ -169,9 +169,6 @@ func UseKernel(isa string) error {
 	}
 	return nil
 }
-
-// kernelRank orders the kernels' instruction sets.
-var kernelRank = map[string]int{"generic": 0, "avx2": 1, "avx512": 2}
 
 // KernelName reports the optimizers' kernel: "avx512", "avx2" or "generic".
 func KernelName() string { return active.name }

@@ -14,9 +14,11 @@ import (
 // chain. A new package must be given its layer here.
 var layer = map[string]int{
 	// Leaves: file formats, kernels and tools that know nothing of lepton's flow.
-	"atomicfile": 0, "blas": 0, "metrics": 0, "optim": 0, "schedule": 0,
+	"atomicfile": 0, "blas": 0, "isa": 0, "metrics": 0, "schedule": 0,
 	"jsonfloat": 0, "failpoint": 0, "realdata": 0, "regularfile": 0,
 	"rundir": 1, "plot": 1, "checkpoint": 1, "imaging": 1, "model": 1,
+	// The optimizers pick their kernels by isa's ranking.
+	"optim": 1,
 	// The data sets decode their images with imaging.
 	"data": 2,
 	// The config converts its sections into the lower packages' settings.
