@@ -104,7 +104,7 @@ var keys = []keySpec{
 		doc:   "Worker threads; 0 means all cores",
 		rules: []rule{intAtLeast(0)}},
 	{key: "train.shards", kind: kindInt, def: 2,
-		doc:   "Data-parallel shards each batch is cut into, their gradients summed in shard order; fixes the arithmetic whatever train.threads (the shards run side by side with 2 threads or more); at most the batch (half of it with batch norm, whose statistics are per shard)",
+		doc:   "Data-parallel shards each batch is cut into, their gradients summed in shard order; fixes the arithmetic whatever train.threads (the shards run side by side with 2 threads or more); a batch gets at most one shard per row (per two rows with batch norm, whose statistics are per shard), so a larger value is capped, not refused",
 		rules: []rule{intAtLeast(1)}},
 	{key: "train.loss", kind: kindString, def: "softmax_cross_entropy",
 		doc:   "Loss function",
