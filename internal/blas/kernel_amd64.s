@@ -67,6 +67,27 @@ TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-56
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
+	// Fetch the C tile while the products accumulate (it is read at the
+	// end when beta is used, and written in any case).
+	MOVQ DI, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ DX, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ DX, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ DX, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ DX, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ DX, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+
 	MOVQ CX, R8
 	SHRQ $2, R8
 	JZ   tail
