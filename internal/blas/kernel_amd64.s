@@ -45,6 +45,13 @@
 	VMOVUPS     Y13, 32(DI)      \
 	ADDQ        DX, DI
 
+// Prefetch one C row of 16 floats at R10 (two lines when unaligned) and
+// step R10 to the next row (stride DX).
+#define PREFETCHROW16 \
+	PREFETCHT0 (R10)   \
+	PREFETCHT0 60(R10) \
+	ADDQ       DX, R10
+
 // func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32, useBeta int)
 TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), CX
@@ -70,23 +77,12 @@ TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-56
 	// Fetch the C tile while the products accumulate (it is read at the
 	// end when beta is used, and written in any case).
 	MOVQ DI, R10
-	PREFETCHT0 (R10)
-	PREFETCHT0 60(R10)
-	ADDQ DX, R10
-	PREFETCHT0 (R10)
-	PREFETCHT0 60(R10)
-	ADDQ DX, R10
-	PREFETCHT0 (R10)
-	PREFETCHT0 60(R10)
-	ADDQ DX, R10
-	PREFETCHT0 (R10)
-	PREFETCHT0 60(R10)
-	ADDQ DX, R10
-	PREFETCHT0 (R10)
-	PREFETCHT0 60(R10)
-	ADDQ DX, R10
-	PREFETCHT0 (R10)
-	PREFETCHT0 60(R10)
+	PREFETCHROW16
+	PREFETCHROW16
+	PREFETCHROW16
+	PREFETCHROW16
+	PREFETCHROW16
+	PREFETCHROW16
 
 	MOVQ CX, R8
 	SHRQ $2, R8
